@@ -1,0 +1,3 @@
+"""geodl.atoms."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""geodl.bench."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""geodl.data."""
+
+__all__: list[str] = []

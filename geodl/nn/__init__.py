@@ -1,0 +1,3 @@
+"""geodl.nn."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""geodl.pointcloud."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""geodl.symmetry."""
+
+__all__: list[str] = []

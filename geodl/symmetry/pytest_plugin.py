@@ -1,0 +1,1 @@
+"""pytest plugin of geodl (registered through the ``pytest11`` entry point)."""
