@@ -1,3 +1,5 @@
-"""geodl.bench."""
+"""geodl.bench — one module per ``geodl bench NAME``."""
 
-__all__: list[str] = []
+from geodl.bench._registry import BENCHMARKS, resolve_benchmark
+
+__all__ = ["BENCHMARKS", "resolve_benchmark"]

@@ -1,3 +1,5 @@
-"""geodl.symmetry."""
+"""geodl.symmetry — groups, actions, representations, checks and audit."""
 
-__all__: list[str] = []
+from geodl.symmetry._declaration import Declaration
+
+__all__ = ["Declaration"]

@@ -1,0 +1,85 @@
+"""``geodl bench NAME [--seed S] [--json FILE] [--quick] [--set key=value ...]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from geodl.bench._registry import BENCHMARKS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", choices=sorted(BENCHMARKS), metavar="NAME",
+                        help="benchmark: " + ", ".join(sorted(BENCHMARKS)))
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--json", type=Path, default=None, metavar="FILE",
+                        help="write the results as JSON to FILE")
+    parser.add_argument("--quick", action="store_true",
+                        help="a small, fast version (for smoke tests)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="benchmark-specific option, e.g. --set epochs=10 (repeatable)")
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_options(pairs: list[str]) -> dict[str, Any]:
+    """Turn ``["a=1", "b=x"]`` into ``{"a": 1, "b": "x"}`` (values parsed as JSON)."""
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ValueError(f"--set expects KEY=VALUE, got {pair!r}.")
+        key, value = pair.split("=", 1)
+        options[key.strip().replace("-", "_")] = _parse_value(value)
+    return options
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """Plain-text table of ``result["results"]``: one row per model, one column per metric."""
+    rows = result.get("results", {})
+    columns: list[str] = []
+    for metrics in rows.values():
+        for key, value in metrics.items():
+            if key not in columns and isinstance(value, (int, float, str, bool)):
+                columns.append(key)
+
+    def fmt(v: Any) -> str:
+        if isinstance(v, bool) or v is None:
+            return str(v)
+        if isinstance(v, float):
+            return f"{v:.4g}"
+        return str(v)
+
+    header = ["model", *columns]
+    body = [[name, *(fmt(m.get(c, "")) for c in columns)] for name, m in rows.items()]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
+    lines = [f"task: {result.get('task')}   seed: {result.get('seed')}"]
+    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in body]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from geodl.bench._registry import resolve_benchmark
+
+    try:
+        options = parse_options(args.set)
+        func = resolve_benchmark(args.name)
+        result = func(seed=args.seed, quick=args.quick, **options)
+    except (ValueError, TypeError) as exc:
+        sys.stderr.write(f"geodl bench: error: {exc}\n")
+        return 2
+    print(format_table(result))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
