@@ -25,8 +25,11 @@ setup: $(BIN)/.installed
 demo: setup
 	$(BIN)/geodl demo
 
+# pytest exits 5 when it collected no test: that is a failure, not a pass.
 test: setup
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+	@$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): failing." >&2; exit 1; fi; \
+	exit $$rc
 
 lint: setup
 	$(BIN)/ruff check geodl tests
