@@ -77,18 +77,19 @@ def sample_md(
     for a given ``seed``.
     """
     from ase.md.langevin import Langevin
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+
+    from geodl.atoms._md import thermalize
 
     rng = np.random.RandomState(seed)
     atoms = atoms.copy()
     atoms.calc = calc
-    MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rng)
-    Stationary(atoms)
+    thermalize(atoms, temperature_K, rng)
     dyn = Langevin(
         atoms,
         timestep_fs * units.fs,
         temperature_K=temperature_K,
         friction=friction_per_fs / units.fs,
+        fixcm=False,
         rng=rng,
     )
     dyn.run(equilibrate)
@@ -204,7 +205,7 @@ def make_molecule_mmff94(
     per = [n_structures // len(temperatures)] * len(temperatures)
     for i in range(n_structures - sum(per)):
         per[i] += 1
-    for temp, n in zip(temperatures, per):
+    for temp, n in zip(temperatures, per, strict=False):
         if n == 0:
             continue
         frames += sample_md(

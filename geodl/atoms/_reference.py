@@ -105,9 +105,7 @@ class MMFF94Calculator(Calculator):
         from rdkit.Chem import AllChem
 
         if variant not in ("MMFF94", "MMFF94s"):
-            raise ValueError(
-                f"variant: expected 'MMFF94' or 'MMFF94s', got {variant!r}."
-            )
+            raise ValueError(f"variant: expected 'MMFF94' or 'MMFF94s', got {variant!r}.")
         self.mol = mol
         props = AllChem.MMFFGetMoleculeProperties(mol, mmffVariant=variant)
         if props is None:
@@ -146,9 +144,7 @@ def _emt(**_: Any) -> Calculator:
 def _lj_argon(**_: Any) -> Calculator:
     from ase.calculators.lj import LennardJones
 
-    return LennardJones(
-        sigma=ARGON_SIGMA, epsilon=ARGON_EPSILON, rc=3.0 * ARGON_SIGMA, smooth=True
-    )
+    return LennardJones(sigma=ARGON_SIGMA, epsilon=ARGON_EPSILON, rc=3.0 * ARGON_SIGMA, smooth=True)
 
 
 def _mmff94(mol: Any = None, **kw: Any) -> Calculator:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import torch
 from torch import nn
 
 __all__ = ["ACTIVATIONS", "get_activation"]
@@ -87,4 +86,3 @@ def get_activation(activation: str | nn.Module) -> nn.Module:
             f"{', '.join(ACTIVATIONS)}."
         )
     return ACTIVATIONS[key]()
-

@@ -12,7 +12,9 @@ def as_batch(owner: str, x: object, unbatched_ndim: int, what: str) -> tuple[tor
     ``what`` describes the expected layout, e.g. ``"(C, L)"``, for the error message.
     """
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{owner}: expected the input to be a torch.Tensor, got {type(x).__name__}.")
+        raise TypeError(
+            f"{owner}: expected the input to be a torch.Tensor, got {type(x).__name__}."
+        )
     if x.dim() == unbatched_ndim:
         return x.unsqueeze(0), True
     if x.dim() == unbatched_ndim + 1:

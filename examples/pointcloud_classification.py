@@ -1,0 +1,96 @@
+"""Classify point clouds that may be turned any way: PointNet baseline vs invariant model.
+
+Trains both models on the procedural shapes, upright up to a turn about the vertical
+axis (the "z" protocol), then tilts every test cloud by an angle about the horizontal
+x axis and plots the test accuracy against that angle. The invariant classifier
+(``se_e2_a`` local environments + DeepSets) gives the same answers at every angle; the
+baseline only knows the orientations it was trained on.
+
+    python examples/pointcloud_classification.py [--quick] [--out accuracy_vs_angle.png]
+
+The figure of the docs (docs/img/pointcloud_accuracy_vs_angle.png) was made with the
+default settings (a few minutes on two CPU cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import torch
+
+
+def accuracy_at_angle(model: torch.nn.Module, data: list, angle_deg: float) -> float:
+    """Accuracy after tilting every cloud by ``angle_deg`` about the x axis."""
+    from geodl.pointcloud import evaluate
+
+    a = math.radians(angle_deg)
+    c, s = math.cos(a), math.sin(a)
+    tilt = torch.tensor([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+    tilted = []
+    for d in data:
+        t = d.clone()
+        t.pos = d.pos @ tilt.T
+        tilted.append(t)
+    return evaluate(model, tilted, orientation="none")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny run (seconds)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("pointcloud_accuracy_vs_angle.png"))
+    args = parser.parse_args(argv)
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from geodl.pointcloud import (
+        SHAPE_CLASSES,
+        InvariantPointClassifier,
+        PointNetBaseline,
+        shape_splits,
+        train_classifier,
+    )
+
+    per_class, epochs, points = (2, 2, (24, 32)) if args.quick else (40, 30, (128, 256))
+    splits = shape_splits(args.seed, per_class, 0, max(1, per_class // 2), num_points=points)
+    n = len(SHAPE_CLASSES)
+    models = {
+        "PointNet baseline": PointNetBaseline(n),
+        "invariant (se_e2_a + DeepSets)": InvariantPointClassifier(
+            n, k=16, embed_widths=(8, 16), axis_neurons=4, hidden=(64, 64), head=(64,)
+        ),
+    }
+    angles = list(range(0, 181, 15))
+    curves: dict[str, list[float]] = {}
+    for name, model in models.items():
+        torch.manual_seed(args.seed)
+        train_classifier(model, splits["train"], epochs=epochs, orientation="z", seed=args.seed)
+        curves[name] = [accuracy_at_angle(model, splits["test"], a) for a in angles]
+        print(name, " ".join(f"{a}:{acc:.2f}" for a, acc in zip(angles, curves[name], strict=True)))
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for (name, acc), marker in zip(curves.items(), "os", strict=True):
+        ax.plot(angles, acc, marker=marker, label=name)
+    ax.set_xlabel("tilt of the test clouds about the x axis (degrees)")
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.set_xticks(angles[::2])
+    ax.set_title(f"Procedural shapes ({n} classes), trained upright (z protocol)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left")
+    fig.tight_layout()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out, dpi=120)
+    args.out.with_suffix(".json").write_text(json.dumps({"angles": angles, **curves}, indent=1))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,115 @@
+"""Minimal, deterministic training loops shared by the classic benchmarks (private)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from geodl.data import Split
+
+Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+
+
+def count_params(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+@torch.no_grad()
+def _predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    model.eval()
+    out = torch.cat([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+    model.train()
+    return out
+
+
+def _optimizer(model: nn.Module, lr: float, weight_decay: float, steps: int):
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=lr, total_steps=max(steps, 1), pct_start=0.15
+    )
+    return opt, sched
+
+
+def fit(
+    model: nn.Module,
+    data: Split,
+    *,
+    task: str,
+    epochs: int,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    seed: int = 0,
+    augment: Augment | None = None,
+    grad_clip: float | None = None,
+    label_smoothing: float = 0.0,
+) -> dict[str, Any]:
+    """Train ``model`` on ``data`` with AdamW + one-cycle schedule and evaluate once at the
+    end on the test split.
+
+    ``task`` is ``"classification"`` (cross-entropy; reports ``test_accuracy``) or
+    ``"regression"`` (MSE; reports ``test_mse``). Returns the metrics plus ``params``,
+    ``seconds`` (training wall time) and ``epochs``.
+    """
+    if task not in ("classification", "regression"):
+        raise ValueError(f"fit: 'task' must be 'classification' or 'regression', got {task!r}.")
+    gen = torch.Generator().manual_seed(seed)
+    n = len(data.x_train)
+    steps_per_epoch = (n + batch_size - 1) // batch_size
+    opt, sched = _optimizer(model, lr, weight_decay, epochs * steps_per_epoch)
+    if task == "classification":
+        loss_fn: nn.Module = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+    else:
+        loss_fn = nn.MSELoss()
+    model.train()
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=gen)
+        for i in range(0, n, batch_size):
+            idx = order[i : i + batch_size]
+            xb, yb = data.x_train[idx], data.y_train[idx]
+            if augment is not None:
+                xb = augment(xb, gen)
+            out = model(xb)
+            loss = loss_fn(out.reshape(yb.shape) if task == "regression" else out, yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if grad_clip is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            opt.step()
+            sched.step()
+    seconds = time.perf_counter() - start
+    pred_test = _predict(model, data.x_test)
+    pred_train = _predict(model, data.x_train)
+    result: dict[str, Any] = {}
+    if task == "classification":
+        result["test_accuracy"] = float((pred_test.argmax(-1) == data.y_test).float().mean())
+        result["train_accuracy"] = float((pred_train.argmax(-1) == data.y_train).float().mean())
+    else:
+        err = pred_test.reshape(data.y_test.shape) - data.y_test
+        result["test_mse"] = float((err**2).mean())
+        result["train_mse"] = float(
+            ((pred_train.reshape(data.y_train.shape) - data.y_train) ** 2).mean()
+        )
+    result.update(params=count_params(model), seconds=round(seconds, 2), epochs=epochs)
+    return result
+
+
+class num_threads:  # noqa: N801 - used as a context manager
+    """Set ``torch.set_num_threads(n)`` inside a ``with`` block and restore it afterwards."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.old = int(n), torch.get_num_threads()
+
+    def __enter__(self) -> None:
+        self.old = torch.get_num_threads()
+        torch.set_num_threads(self.n)
+
+    def __exit__(self, *exc: object) -> None:
+        torch.set_num_threads(self.old)

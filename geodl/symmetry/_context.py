@@ -1,0 +1,152 @@
+"""Input kinds and the facts about an input that a group needs to act on it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+#: Input kinds understood by the harness, with the layout of one unbatched input.
+INPUT_KINDS: dict[str, str] = {
+    "points": "Tensor (N, d), d = 2 or 3: coordinates of N points",
+    "set": "Tensor (N, F): N unordered feature vectors",
+    "image": "Tensor (C, H, W): a C-channel image",
+    "signal": "Tensor (C, L): a C-channel 1D signal",
+    "sequence": "Tensor (T, F): T time steps of F features",
+    "atoms": "tuple (species LongTensor (N,), positions (N, 3)[, cell (3, 3)])",
+}
+
+Inputs = Tensor | tuple[Tensor, ...]
+
+
+def check_kind(kind: str) -> str:
+    """Return ``kind`` if it is a registered input kind, else raise a ValueError listing them."""
+    if kind not in INPUT_KINDS:
+        raise ValueError(
+            f"input kind: expected one of {sorted(INPUT_KINDS)}, got {kind!r}. "
+            "Pass kind=... with one of these names."
+        )
+    return kind
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """What a group needs to know about an input to sample elements and act on it.
+
+    Attributes
+    ----------
+    kind : str
+        Input kind (see :data:`INPUT_KINDS`).
+    n : int or None
+        Number of points / set elements / atoms (``None`` for grids).
+    dim : int or None
+        Spatial dimension of coordinates (2 or 3) for ``points`` and ``atoms``.
+    grid : tuple of int or None
+        Sizes of the axes acted on by shifts: ``(H, W)`` for images, ``(L,)`` for signals,
+        ``(T,)`` for sequences.
+    species : Tensor or None
+        Species of atoms (permutations only swap atoms of equal species).
+    scale : float
+        Typical size of the coordinates, used to scale sampled translations.
+    """
+
+    kind: str
+    n: int | None = None
+    dim: int | None = None
+    grid: tuple[int, ...] | None = None
+    species: Tensor | None = None
+    scale: float = 1.0
+
+
+def as_tuple(inputs: Any) -> tuple[Any, ...]:
+    """Inputs as a tuple (a single Tensor becomes a 1-tuple)."""
+    if isinstance(inputs, tuple):
+        return inputs
+    if isinstance(inputs, list):
+        return tuple(inputs)
+    return (inputs,)
+
+
+def _shape_error(kind: str, got: str) -> ValueError:
+    return ValueError(
+        f"inputs: for kind {kind!r} expected {INPUT_KINDS[kind]}, got {got}. "
+        "Pass one unbatched input (no batch dimension) or choose another kind=."
+    )
+
+
+def _describe(inputs: Any) -> str:
+    parts = []
+    for x in as_tuple(inputs):
+        if isinstance(x, Tensor):
+            parts.append(f"Tensor{tuple(x.shape)} {str(x.dtype).replace('torch.', '')}")
+        else:
+            parts.append(type(x).__name__)
+    return "(" + ", ".join(parts) + ")" if len(parts) != 1 else parts[0]
+
+
+def compatible_kinds(inputs: Any) -> list[str]:
+    """Input kinds whose layout matches ``inputs`` (in order of preference)."""
+    items = as_tuple(inputs)
+    if not all(isinstance(x, Tensor) for x in items):
+        return []
+    if len(items) in (2, 3):
+        sp, pos = items[0], items[1]
+        if (
+            not sp.is_floating_point()
+            and sp.ndim == 1
+            and pos.ndim == 2
+            and pos.shape == (sp.shape[0], 3)
+            and (len(items) == 2 or tuple(items[2].shape) == (3, 3))
+        ):
+            return ["atoms"]
+        return []
+    if len(items) != 1:
+        return []
+    x = items[0]
+    if x.ndim == 3:
+        return ["image"]
+    if x.ndim == 2:
+        kinds = ["points"] if x.shape[1] in (2, 3) else []
+        return kinds + ["set", "signal", "sequence"]
+    return []
+
+
+def make_context(kind: str, inputs: Any) -> ActionContext:
+    """Validate ``inputs`` against ``kind`` and collect what a group action needs."""
+    check_kind(kind)
+    items = as_tuple(inputs)
+    if kind not in compatible_kinds(inputs):
+        raise _shape_error(kind, _describe(inputs))
+    if kind == "atoms":
+        species, pos = items[0], items[1]
+        scale = float(pos.detach().double().std()) if pos.numel() > 1 else 1.0
+        return ActionContext(
+            kind, n=int(pos.shape[0]), dim=3, species=species.detach().cpu(), scale=scale or 1.0
+        )
+    x = items[0]
+    if kind == "points":
+        scale = float(x.detach().double().std()) if x.numel() > 1 else 1.0
+        return ActionContext(kind, n=int(x.shape[0]), dim=int(x.shape[1]), scale=scale or 1.0)
+    if kind == "set":
+        return ActionContext(kind, n=int(x.shape[0]))
+    if kind == "image":
+        return ActionContext(kind, grid=(int(x.shape[1]), int(x.shape[2])))
+    if kind == "signal":
+        return ActionContext(kind, grid=(int(x.shape[1]),))
+    return ActionContext(kind, grid=(int(x.shape[0]),))  # sequence
+
+
+def to_float64(inputs: Any) -> tuple[Tensor, ...]:
+    """Detached copies with floating tensors in float64 (integer tensors unchanged)."""
+    return tuple(
+        x.detach().to(torch.float64) if x.is_floating_point() else x.detach()
+        for x in as_tuple(inputs)
+    )
+
+
+def cast(inputs: Sequence[Tensor], dtype: torch.dtype) -> tuple[Tensor, ...]:
+    """Cast floating tensors to ``dtype`` (integer tensors unchanged)."""
+    return tuple(x.to(dtype) if x.is_floating_point() else x for x in inputs)

@@ -1,0 +1,171 @@
+"""Find the first submodule whose output stops transforming correctly (forward hooks)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from geodl.symmetry._context import cast, make_context, to_float64
+from geodl.symmetry._groups import GroupElement
+from geodl.symmetry._reps import apply_rep
+from geodl.symmetry._tolerance import TINY, exact_tolerance, model_dtype
+
+
+def _first_tensor(out: Any) -> Tensor | None:
+    if isinstance(out, Tensor):
+        return out
+    if isinstance(out, (tuple, list)) and out and isinstance(out[0], Tensor):
+        return out[0]
+    return None
+
+
+def _record(model: nn.Module, items: tuple[Tensor, ...]) -> tuple[dict, list]:
+    store: dict[str, list[Tensor]] = {}
+    order: list[tuple[str, int]] = []
+    handles = []
+
+    def make_hook(name: str) -> Callable[..., None]:
+        def hook(module: nn.Module, args: Any, out: Any) -> None:
+            t = _first_tensor(out)
+            if t is None or not t.is_floating_point():
+                return
+            calls = store.setdefault(name, [])
+            order.append((name, len(calls)))
+            calls.append(t.detach().to(torch.float64).clone())
+
+        return hook
+
+    for name, m in model.named_modules():
+        if name:
+            handles.append(m.register_forward_hook(make_hook(name)))
+    try:
+        model(*items)
+    finally:
+        for h in handles:
+            h.remove()
+    return store, order
+
+
+def _candidates(h: Tensor, kind: str, ctx: Any) -> list[str]:
+    """Representations an intermediate output of this shape could plausibly carry."""
+    reps = ["invariant"]
+    s = tuple(h.shape)
+    if kind in ("points", "set", "atoms"):
+        n, d = ctx.n, ctx.dim
+        if len(s) >= 1 and s[0] == n:
+            reps.append("per-point")
+            if d and s[-1] == d:
+                reps += ["per-point:vector", "per-point:pseudovector"]
+                if kind != "set" and len(s) == 2:
+                    reps.append("equivariant")
+            if d and len(s) >= 3 and s[-2:] == (d, d):
+                reps.append("per-point:rank2")
+        if len(s) >= 2 and s[:2] == (n, n):
+            reps.append("pairwise")
+            if d and s[-1] == d:
+                reps.append("pairwise:vector")
+        if d and len(s) >= 1 and s[-1] == d and kind != "set":
+            reps += ["vector", "pseudovector"]
+            if len(s) >= 2 and s[-2:] == (d, d):
+                reps.append("rank2")
+    elif kind == "image":
+        if len(s) >= 2 and s[-2:] == tuple(ctx.grid):
+            reps.append("equivariant")
+    elif kind == "signal":
+        if len(s) >= 1 and s[-1] == ctx.grid[0]:
+            reps.append("equivariant")
+    elif kind == "sequence":
+        if len(s) >= 2 and s[-2] == ctx.grid[0]:
+            reps.append("equivariant")
+    return reps
+
+
+def localize(
+    model: nn.Module,
+    g: GroupElement,
+    inputs: Any,
+    kind: str,
+    dtype: torch.dtype | None = None,
+    tol: float | None = None,
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """Name the first submodule whose output transforms like none of its plausible
+    representations under ``g``.
+
+    Every submodule's output is recorded with forward hooks on ``x`` and on ``g . x``.
+    In execution order, each output is compared with ``rho(g)`` applied to the recorded
+    output on ``x`` for every representation its shape allows (invariant; per-point,
+    per-point vector / rank-2, pairwise, coordinates for point inputs; a feature map on
+    the same grid for images, signals and sequences). The first module where none fits
+    within ``10 * tol`` is the culprit. Modules whose outputs cannot be inferred (e.g.
+    mixed irreps features) may be blamed too early; read the trace.
+
+    Returns
+    -------
+    culprit : str or None
+        Qualified submodule name, or None when every recorded output transforms.
+    trace : list of dict
+        ``module, call, shape, best, rel, ok`` per recorded output, in order.
+    """
+    culprit, trace, _ = localize_with_error(model, g, inputs, kind, dtype, tol)
+    return culprit, trace
+
+
+def localize_with_error(
+    model: nn.Module,
+    g: GroupElement,
+    inputs: Any,
+    kind: str,
+    dtype: torch.dtype | None = None,
+    tol: float | None = None,
+) -> tuple[str | None, list[dict[str, Any]], tuple[Tensor, float] | None]:
+    """:func:`localize`, also returning the culprit's error map and reference norm when it
+    is a feature map (used to tell boundary from interior breaks)."""
+    x64 = to_float64(inputs)
+    ctx = make_context(kind, x64 if len(x64) > 1 else x64[0])
+    dt = dtype or model_dtype(model, inputs)
+    tol = exact_tolerance(dt) if tol is None else tol
+    s0, order = _record(model, cast(x64, dt))
+    s1, _ = _record(model, cast(g._act_items(x64, kind), dt))
+    trace: list[dict[str, Any]] = []
+    culprit = None
+    culprit_err: tuple[Tensor, float] | None = None
+    for name, idx in order:
+        a_list, b_list = s0.get(name, []), s1.get(name, [])
+        if len(a_list) != len(b_list):
+            continue
+        a, b = a_list[idx], b_list[idx]
+        if a.shape != b.shape:
+            continue
+        denom = max(float(a.norm()), TINY)
+        best, best_err, best_diff = "", float("inf"), None
+        for rep in _candidates(a, kind, ctx):
+            try:
+                expected = apply_rep(rep, g, a, kind)
+            except (ValueError, RuntimeError, IndexError):
+                continue
+            if expected.shape != b.shape:
+                continue
+            err = float((b - expected).norm()) / denom
+            if err < best_err:
+                best, best_err = rep, err
+                if rep == "equivariant":
+                    best_diff = b - expected
+        ok = best_err <= 10 * tol
+        trace.append(
+            {
+                "module": name,
+                "call": idx,
+                "shape": tuple(a.shape),
+                "best": best,
+                "rel": best_err,
+                "ok": ok,
+            }
+        )
+        if not ok and culprit is None:
+            culprit = name
+            if best_diff is not None and kind in ("image", "signal", "sequence"):
+                culprit_err = (best_diff, denom)
+    return culprit, trace, culprit_err

@@ -1,0 +1,223 @@
+r"""Output representations: how a model's output should transform, :math:`\rho(g)`.
+
+A representation is named by a string (one registry, :data:`REPRESENTATIONS`):
+
+``"invariant"``
+    :math:`\rho(g) = 1`.
+``"equivariant"``
+    the output is acted on like the input (coordinates rotated and translated, rows
+    permuted, feature maps shifted / rotated on their last grid axes).
+``"vector"`` / ``"pseudovector"``
+    :math:`y \mapsto R y` / :math:`y \mapsto \det(R)\, R y` on the last axis.
+``"rank2"``
+    :math:`S \mapsto R S R^\top` on the last two axes (e.g. stress, virial).
+any e3nn irreps string, e.g. ``"2x0e + 1x1o"``
+    :math:`y \mapsto D(R)\, y` with ``e3nn.o3.Irreps(...).D_from_matrix`` (parity
+    handled for improper :math:`R`).
+``"per-point"``, ``"per-point:<rep>"``
+    rows permuted with the points, each row transforming by ``<rep>`` (default
+    invariant); e.g. forces are ``"per-point:vector"``.
+``"pairwise"``, ``"pairwise:<rep>"``
+    an ``(N, N, ...)`` array whose rows and columns are both permuted.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from geodl.symmetry._groups import GroupElement
+
+#: Representation names (besides e3nn irreps strings) and what they mean.
+REPRESENTATIONS: dict[str, str] = {
+    "invariant": "unchanged: rho(g) = 1",
+    "equivariant": "acted on like the input (coordinates, rows, feature maps)",
+    "vector": "y -> R y (last axis)",
+    "pseudovector": "y -> det(R) R y (last axis)",
+    "rank2": "S -> R S R^T (last two axes)",
+    "per-point": "rows permuted with the points, otherwise invariant",
+    "per-point:<rep>": "rows permuted, each row transforms by <rep> (e.g. per-point:vector)",
+    "pairwise[:<rep>]": "(N, N, ...) rows and columns permuted",
+    "<irreps>": "an e3nn irreps string such as '2x0e + 1x1o' (D_from_matrix)",
+}
+
+_BASE = ("invariant", "equivariant", "vector", "pseudovector", "rank2")
+
+
+@functools.lru_cache(maxsize=64)
+def _irreps(text: str):  # noqa: ANN202 - e3nn type imported lazily
+    from e3nn import o3
+
+    return o3.Irreps(text)
+
+
+def _looks_like_irreps(text: str) -> bool:
+    t = text.replace(" ", "")
+    return bool(t) and t[-1] in "eo" and any(c.isdigit() for c in t)
+
+
+def validate_rep(rep: str) -> str:
+    """Return ``rep`` normalised, or raise a ValueError listing the valid representations."""
+    if not isinstance(rep, str):
+        raise TypeError(f"out_rep: expected a string, got {type(rep).__name__}.")
+    rep = rep.strip()
+    head, _, inner = rep.partition(":")
+    if head in ("per-point", "pairwise"):
+        if inner:
+            validate_rep(inner)
+        return rep
+    if rep in _BASE:
+        return rep
+    if _looks_like_irreps(rep):
+        try:
+            _irreps(rep)
+            return rep
+        except (ValueError, AssertionError) as exc:
+            raise ValueError(
+                f"out_rep: {rep!r} is not a valid e3nn irreps string ({exc})."
+            ) from exc
+    raise ValueError(
+        f"out_rep: unknown representation {rep!r}; valid: {list(REPRESENTATIONS)} "
+        "(e.g. 'invariant', 'per-point:vector', '1x0e + 1x1o')."
+    )
+
+
+def _rotation(g: GroupElement, dim: int) -> Tensor:
+    if g.rotation is None:
+        return torch.eye(dim, dtype=torch.float64)
+    if g.rotation.shape[0] != dim:
+        raise ValueError(
+            f"out_rep: the output's last axis has size {dim} but the rotation acts in "
+            f"{g.rotation.shape[0]} dimensions."
+        )
+    return g.rotation
+
+
+def _point_rep(rep: str, g: GroupElement, y: Tensor) -> Tensor:
+    """Apply a non-permuting representation on the trailing axes of ``y``."""
+    if rep in ("", "invariant"):
+        return y
+    if rep in ("vector", "pseudovector"):
+        R = _rotation(g, y.shape[-1])
+        out = y @ R.T
+        return out * g.det if rep == "pseudovector" else out
+    if rep == "rank2":
+        if y.ndim < 2 or y.shape[-1] != y.shape[-2]:
+            raise ValueError(f"out_rep 'rank2': expected (..., d, d) output, got {tuple(y.shape)}.")
+        R = _rotation(g, y.shape[-1])
+        return R @ y @ R.T
+    irreps = _irreps(rep)
+    if y.shape[-1] != irreps.dim:
+        raise ValueError(
+            f"out_rep {rep!r}: expected the output's last axis to have size {irreps.dim}, got "
+            f"shape {tuple(y.shape)}."
+        )
+    D = irreps_matrix(rep, _rotation(g, 3)).to(y.dtype)
+    return y @ D.T
+
+
+_PROBES: dict[int, Tensor] = {}
+
+
+def _probe_points(l: int) -> Tensor:
+    if l not in _PROBES:
+        gen = torch.Generator().manual_seed(1234 + l)
+        _PROBES[l] = torch.randn(4 * l + 8, 3, generator=gen, dtype=torch.float64)
+    return _PROBES[l]
+
+
+def irreps_matrix(irreps: str, R: Tensor) -> Tensor:
+    r"""Matrix :math:`D(R)` of an e3nn irreps string, accurate to float64 round-off.
+
+    Equal to ``e3nn.o3.Irreps(irreps).D_from_matrix(R)`` (same basis: the one in which
+    ``e3nn.o3.spherical_harmonics`` is equivariant; parity :math:`p^{[\det R < 0]}` for
+    improper :math:`R`), but each block is solved from :math:`Y_l(R x) = D_l(R) Y_l(x)`
+    on probe points in float64, because e3nn's Wigner matrices carry float32 constants
+    (errors ~1e-7 that would look like a float64 symmetry break).
+
+    Shapes
+    ------
+    R: ``(3, 3)``; output: ``(dim, dim)``.
+    """
+    from e3nn import o3
+
+    ir = _irreps(irreps)
+    R = R.to(torch.float64)
+    det = float(torch.linalg.det(R))
+    proper = R * (1.0 if det > 0 else -1.0)
+    blocks = []
+    cache: dict[int, Tensor] = {}
+    for mul, (l, p) in ir:
+        if l not in cache:
+            x = _probe_points(l)
+            y0 = o3.spherical_harmonics(l, x, normalize=True, normalization="component")
+            y1 = o3.spherical_harmonics(l, x @ proper.T, normalize=True, normalization="component")
+            cache[l] = torch.linalg.lstsq(y0, y1).solution.T
+        sign = float(p) if det < 0 else 1.0
+        blocks += [sign * cache[l]] * mul
+    if not blocks:
+        return torch.zeros(0, 0, dtype=torch.float64)
+    return torch.block_diag(*blocks)
+
+
+def apply_rep(rep: str, g: GroupElement, y: Tensor, kind: str) -> Tensor:
+    r"""Return :math:`\rho(g)\, y` for an output ``y`` (float64) of a model on ``kind`` inputs.
+
+    Shapes
+    ------
+    y: any shape compatible with ``rep`` (``(N, ...)`` for per-point, ``(..., 3)`` for
+    vectors, ``(..., H, W)`` for equivariant image maps).
+    """
+    rep = validate_rep(rep)
+    head, _, inner = rep.partition(":")
+    if head == "per-point":
+        if g.perm is not None:
+            if y.ndim == 0 or y.shape[0] != g.perm.numel():
+                raise ValueError(
+                    f"out_rep {rep!r}: expected an output with one row per point "
+                    f"({g.perm.numel()}), got shape {tuple(y.shape)}."
+                )
+            y = y[g.perm]
+        return _point_rep(inner, g, y)
+    if head == "pairwise":
+        if g.perm is not None:
+            y = y[g.perm][:, g.perm]
+        return _point_rep(inner, g, y)
+    if rep == "equivariant":
+        return _equivariant(g, y, kind)
+    return _point_rep(rep, g, y)
+
+
+def _equivariant(g: GroupElement, y: Tensor, kind: str) -> Tensor:
+    if kind in ("points", "atoms", "set"):
+        if g.perm is not None:
+            if y.ndim == 0 or y.shape[0] != g.perm.numel():
+                raise ValueError(
+                    f"out_rep 'equivariant': expected an output with one row per point "
+                    f"({g.perm.numel()}), got shape {tuple(y.shape)}."
+                )
+            y = y[g.perm]
+        if kind != "set" and (g.rotation is not None or g.translation is not None):
+            dim = g.rotation.shape[0] if g.rotation is not None else g.translation.shape[0]
+            if y.shape[-1] != dim:
+                raise ValueError(
+                    f"out_rep 'equivariant': coordinates-like output must end in {dim}, got "
+                    f"shape {tuple(y.shape)}; use 'per-point' for invariant per-point features."
+                )
+            y = g.act_coords(y)
+        return y
+    if kind == "image" and y.ndim < 2 or kind in ("signal", "sequence") and y.ndim < 1:
+        raise ValueError(
+            f"out_rep 'equivariant' for {kind!r} inputs expects a feature map, got shape "
+            f"{tuple(y.shape)}; use 'invariant' for pooled outputs."
+        )
+    return g.act_grid(y, kind)
+
+
+def rep_function(rep: str, kind: str) -> Callable[[GroupElement, Tensor], Tensor]:
+    """``rho`` as a function ``(g, y) -> rho(g) y`` for outputs of models on ``kind``."""
+    validate_rep(rep)
+    return lambda g, y: apply_rep(rep, g, y, kind)

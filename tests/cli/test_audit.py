@@ -1,0 +1,51 @@
+"""``geodl audit``: table, JSON list, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from geodl.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+REF = str(ROOT / "examples" / "reference_models.py")
+
+
+def test_audit_prints_a_table_and_writes_a_json_list(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out_file = tmp_path / "audit.json"
+    code = main(["audit", f"{REF}:literal_omega", "--input", "points:8", "--json", str(out_file)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "audit: points:8,3 -> invariant" in out and "BROKEN" in out and "exact" in out
+    rows = json.loads(out_file.read_text())
+    assert {r["group"]: r["verdict"] for r in rows} == {
+        "permutation": "exact",
+        "translation": "exact",
+        "SO3": "broken",
+        "O3": "broken",
+        "SE3": "broken",
+        "E3": "broken",
+    }
+    for r in rows:
+        assert {"group", "verdict", "max_rel_error", "max_abs_error", "tolerance", "dtype"} <= set(
+            r
+        )
+
+
+def test_audit_images_and_atoms(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", f"{REF}:cnn_c4_averaged", "--input", "image:1,12,12", "--plain"]) == 0
+    out = capsys.readouterr().out
+    assert "C4" in out and "D4" in out and "BROKEN" in out
+    assert main(["audit", f"{REF}:pair_energy", "--input", "atoms:6,pbc"]) == 0
+    assert "BROKEN" not in capsys.readouterr().out
+
+
+def test_audit_bad_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", f"{REF}:literal_omega", "--input", "points"]) == 2
+    assert "KIND:SIZES" in capsys.readouterr().err
+    assert main(["audit", f"{REF}:literal_omega", "--input", "image:1,8,8"]) == 2
+    assert "geodl audit: error" in capsys.readouterr().err
