@@ -681,3 +681,22 @@ BATTERY: dict[str, tuple[str, str, dict[str, str]]] = {
     "gru_last": ("sequence:12,3", "invariant", {"time-shift": B}),
     "bag_of_steps": ("sequence:12,3", "invariant", {"time-shift": E}),
 }
+
+
+def main() -> int:
+    """Audit the whole battery; print one line per model and return the number of misses."""
+    from geodl.symmetry import audit
+
+    misses = 0
+    for name, (spec, rep, expected) in BATTERY.items():
+        result = audit(globals()[name](), spec, rep)
+        ok = result.verdicts == expected
+        misses += not ok
+        cells = ", ".join(f"{r.group} {r.verdict} ({r.max_rel_error:.0e})" for r in result)
+        print(f"{'ok  ' if ok else 'MISS'} {name:24s} {spec:14s} {rep:12s} {cells}")
+    print(f"{len(BATTERY) - misses}/{len(BATTERY)} reference models classified as expected")
+    return misses
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

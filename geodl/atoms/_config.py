@@ -107,6 +107,7 @@ class EnergyModelConfig:
         unknown = sorted(set(data) - valid)
         if unknown:
             raise ValueError(
-                f"EnergyModelConfig: unknown keys {unknown}. Valid keys: {', '.join(sorted(valid))}."
+                f"EnergyModelConfig: unknown keys {unknown}. Valid keys: "
+                f"{', '.join(sorted(valid))}."
             )
         return cls(**data)

@@ -275,8 +275,9 @@ class SeADescriptor(nn.Module):
             net_index = ctype * self.num_types + neighbor_type
         if self.aggregation == "scatter":
             num_edges = center.shape[0]
-            g = self.embed_padded(x.unsqueeze(-1), net_index, torch.arange(
-                num_edges, device=center.device), num_edges)
+            g = self.embed_padded(
+                x.unsqueeze(-1), net_index, torch.arange(num_edges, device=center.device), num_edges
+            )
             outer = (env.unsqueeze(-1) * g.unsqueeze(1)).reshape(num_edges, 4 * m1)
             t = g.new_zeros(num_atoms, 4 * m1).index_add(0, center, outer)
             t = t.view(num_atoms, 4, m1)

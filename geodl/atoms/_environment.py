@@ -52,5 +52,8 @@ def environment_matrix(edge_vec: Tensor, r_smooth: float, r_cut: float) -> tuple
     """
     r = torch.linalg.vector_norm(edge_vec, dim=-1)
     s = smooth_switch(r, r_smooth, r_cut)
-    env = torch.cat([s.unsqueeze(-1), edge_vec * (s / r).unsqueeze(-1)], dim=-1)
+    # r = 0 (coincident points; rejected upstream by EnergyModel) gives a zero row
+    # direction instead of NaN.
+    safe_r = torch.where(r > 0, r, torch.ones_like(r))
+    env = torch.cat([s.unsqueeze(-1), edge_vec * (s / safe_r).unsqueeze(-1)], dim=-1)
     return s, env

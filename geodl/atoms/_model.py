@@ -126,9 +126,7 @@ class EnergyCore(nn.Module):
         desc = self.descriptor(edge_vec, center, species.index_select(0, neighbor), species)
         atomic = self.fitting(desc, species) * self.energy_scale
         atomic = atomic + self.energy_shift.index_select(0, species)
-        energy = torch.zeros(num_graphs, dtype=dtype, device=pos.device).index_add(
-            0, batch, atomic
-        )
+        energy = torch.zeros(num_graphs, dtype=dtype, device=pos.device).index_add(0, batch, atomic)
         out: dict[str, Tensor] = {"energy": energy, "atomic_energies": atomic}
         if want_grad:
             inputs = [pos]
@@ -152,7 +150,6 @@ class EnergyCore(nn.Module):
                 out["virial"] = -de
                 out["stress"] = de * scale.view(-1, 1, 1)
         return out
-
 
 
 class EnergyModel(nn.Module):
@@ -270,8 +267,15 @@ class EnergyModel(nn.Module):
     ) -> dict[str, Tensor]:
         """Tensor-only core of :meth:`forward` (no input checks); see :class:`EnergyCore`."""
         return self.core(
-            species, pos, edge_index, shifts, cell, batch, num_graphs,
-            compute_forces, compute_stress,
+            species,
+            pos,
+            edge_index,
+            shifts,
+            cell,
+            batch,
+            num_graphs,
+            compute_forces,
+            compute_stress,
         )
 
     def scripted(self) -> torch.jit.ScriptModule:
@@ -297,8 +301,15 @@ class EnergyModel(nn.Module):
         species, pos, edge_index, shifts, cell, batch, num_graphs = _graph_tensors(data)
         self.validate(species, pos, edge_index, shifts, cell, batch)
         return self.compute(
-            species, pos, edge_index, shifts, cell, batch, num_graphs,
-            compute_forces, compute_stress,
+            species,
+            pos,
+            edge_index,
+            shifts,
+            cell,
+            batch,
+            num_graphs,
+            compute_forces,
+            compute_stress,
         )
 
     def validate(
@@ -418,7 +429,7 @@ class EnergyModel(nn.Module):
             shift = torch.linalg.lstsq(a, e.unsqueeze(-1), driver="gelsd").solution.squeeze(-1)
             shift = torch.where(a.sum(0) > 0, shift, torch.zeros_like(shift))
             self.energy_shift.copy_(shift)
-            result["energy_shift"] = dict(zip(self.type_map, shift.tolist()))
+            result["energy_shift"] = dict(zip(self.type_map, shift.tolist(), strict=True))
         if fn > 0 and f2 > 0:
             self.energy_scale.fill_((f2 / fn) ** 0.5)
             result["energy_scale"] = float(self.energy_scale)
@@ -432,10 +443,20 @@ class EnergyModel(nn.Module):
         """Claims checked by :func:`geodl.symmetry.verify_declarations` on
         :meth:`energy_function` inputs of kind ``"atoms"``."""
         return [
-            Declaration("E3", "atoms", "invariant", "exact",
-                        "energy: distances and angles only (se_e2_a descriptor)"),
-            Declaration("permutation", "atoms", "invariant", "exact",
-                        "energy: sum over atoms of like-species networks"),
+            Declaration(
+                "E3",
+                "atoms",
+                "invariant",
+                "exact",
+                "energy: distances and angles only (se_e2_a descriptor)",
+            ),
+            Declaration(
+                "permutation",
+                "atoms",
+                "invariant",
+                "exact",
+                "energy: sum over atoms of like-species networks",
+            ),
         ]
 
     def extra_repr(self) -> str:

@@ -93,8 +93,8 @@ class LossConfig:
     energies gain weight at the end, when the learning rate is small.
     """
 
-    start_pref_e: float = 0.02
-    limit_pref_e: float = 2.0
+    start_pref_e: float = 5.0
+    limit_pref_e: float = 100.0
     start_pref_f: float = 1000.0
     limit_pref_f: float = 1.0
     start_pref_s: float = 0.02

@@ -504,8 +504,13 @@ class Trainer:
                 f"{', stress on' if use_stress else ''}"
                 f"{f', {self.world_size} processes' if self.world_size > 1 else ''}"
             )
+        if resume is not None and t.patience is not None and bad_epochs >= t.patience:
+            stop_reason = "early_stopping"
+            epoch_limit = epoch  # the resumed run had already stopped early
+        else:
+            epoch_limit = t.epochs
         self.log(_table_header())
-        while epoch < t.epochs:
+        while epoch < epoch_limit:
             perm = torch.randperm(n_train, generator=shuffle).tolist()
             sums = {"loss": 0.0, "f": 0.0, "nf": 0}
             stop_now = False
@@ -549,6 +554,23 @@ class Trainer:
             if completed:
                 epoch += 1
                 if epoch % t.valid_every != 0 and epoch < t.epochs:
+                    if out is not None and self.rank == 0:  # no completed epoch is lost
+                        elapsed = time.perf_counter() - t_start
+                        atomic_save(
+                            self._checkpoint(
+                                model,
+                                optimizer,
+                                ema,
+                                shuffle,
+                                epoch,
+                                step,
+                                elapsed,
+                                best_score,
+                                bad_epochs,
+                                history,
+                            ),
+                            out / _CHECKPOINT,
+                        )
                     continue
             elif b == 0 and history:
                 break  # stopped before any step of this epoch: nothing new to validate

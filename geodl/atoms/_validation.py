@@ -50,8 +50,9 @@ def check_cell(cell: Tensor, pbc: tuple[bool, bool, bool], name: str = "cell") -
     if not isinstance(cell, Tensor):
         raise TypeError(f"'{name}' must be a torch.Tensor of shape (3, 3), got {type(cell)}.")
     if tuple(cell.shape) != (3, 3):
-        raise ValueError(f"'{name}' must have shape (3, 3) (rows = lattice vectors), got "
-                         f"{tuple(cell.shape)}.")
+        raise ValueError(
+            f"'{name}' must have shape (3, 3) (rows = lattice vectors), got {tuple(cell.shape)}."
+        )
     if not bool(torch.isfinite(cell).all()):
         raise ValueError(f"'{name}' contains NaN or infinite values: {cell.tolist()}.")
     periodic_rows = cell.detach().double()[[k for k in range(3) if pbc[k]]]
@@ -83,7 +84,7 @@ def complete_cell(cell: Tensor, pbc: tuple[bool, bool, bool]) -> Tensor:
     # Orthonormal complement of the periodic rows.
     full = torch.cat([basis, torch.eye(3, dtype=torch.float64)])
     q, _ = torch.linalg.qr(full.T)
-    extra = q.T[len(keep):]  # (3 - k, 3) orthonormal, orthogonal to the periodic rows
+    extra = q.T[len(keep) :]  # (3 - k, 3) orthonormal, orthogonal to the periodic rows
     scale = float(norms.max()) if float(norms.max()) > 0 else 1.0
     for n, k in enumerate(k for k in range(3) if not pbc[k]):
         cell[k] = extra[n] * scale

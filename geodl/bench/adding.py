@@ -75,14 +75,14 @@ def run(
     steps: int | None = None,
     hidden: int = 64,
     batch_size: int = 64,
-    lr: float = 3e-3,
+    lr: float = 1e-2,
     models: list[str] | str | None = None,
     threads: int = 2,
 ) -> dict[str, Any]:
     """Adding problem at sequence length ``length``.
 
-    Options: ``length`` (T, default 100), ``steps`` (training steps, default 3000),
-    ``hidden`` (64), ``batch_size`` (64), ``lr`` (3e-3), ``models`` (subset of
+    Options: ``length`` (T, default 100), ``steps`` (training steps, default 2500),
+    ``hidden`` (64), ``batch_size`` (64), ``lr`` (1e-2), ``models`` (subset of
     ``lstm,rnn,lstm_lecture``; default ``lstm,rnn``), ``threads``.
     """
     if isinstance(models, str):
@@ -93,7 +93,7 @@ def run(
         raise ValueError(f"adding: unknown model(s) {unknown}. Valid: {', '.join(_MODELS)}.")
     if quick:
         length, steps, hidden = min(length, 10), 5, 8
-    steps = 3000 if steps is None else int(steps)
+    steps = 2500 if steps is None else int(steps)
     x_test, y_test = adding_problem(200 if quick else 2000, length, seed=10_000 + seed)
     results: dict[str, dict[str, Any]] = {
         "predict_1": {"test_mse": float(((y_test - 1.0) ** 2).mean()), "params": 0, "seconds": 0.0}

@@ -10,11 +10,16 @@ fitting [240, 240, 240], one embedding net per type pair as DeePMD's default). E
 runs in a fresh subprocess so its peak resident memory is its own. The scaling exponent
 is the slope of log(time per step) against log(N) (1 = linear).
 
-Options (``--set key=value``): ``sizes`` (list of cell repeats ``[[n1, n2, n3], ...]`` or
-atom counts), ``repeats`` (timed steps per size, default 5), ``threads`` (torch and vesin
-threads, default 1: robust on a shared 2-core machine), ``dtype`` (``"float32"``), ``scripted`` (TorchScript, default false),
-``isolate`` (subprocess per size, default ``not quick``), ``type_one_side`` (default false),
-``aggregation`` (``"dense"``, or ``"scatter"``: the first, slower implementation).
+Options (``--set key=value``):
+
+* ``sizes``: list of cell repeats ``[[n1, n2, n3], ...]`` or atom counts;
+* ``repeats``: timed steps per size (default 5);
+* ``threads``: torch and vesin threads (default 1: robust on a shared 2-core machine);
+* ``dtype``: ``"float32"`` (default) or ``"float64"``;
+* ``scripted``: run the TorchScript core (default false);
+* ``isolate``: one subprocess per size (default ``not quick``);
+* ``type_one_side``: one embedding net per neighbour type (default false, as DeePMD);
+* ``aggregation``: ``"dense"`` (default) or ``"scatter"`` (the first, slower version).
 
 Reference figures for peers measured on this kind of machine (2 cores, same systems,
 energy + forces) are returned under ``"reference"`` and as rows in the table.
@@ -37,7 +42,13 @@ REFERENCE: dict[str, dict[int, float | None]] = {
 }
 
 DEFAULT_SIZES: list[list[int]] = [
-    [3, 3, 3], [4, 4, 4], [6, 6, 6], [9, 9, 9], [12, 12, 12], [15, 15, 15], [19, 19, 21]
+    [3, 3, 3],
+    [4, 4, 4],
+    [6, 6, 6],
+    [9, 9, 9],
+    [12, 12, 12],
+    [15, 15, 15],
+    [19, 19, 21],
 ]
 QUICK_SIZES: list[list[int]] = [[2, 2, 2], [3, 3, 3]]
 
@@ -87,8 +98,13 @@ def measure(
     atoms = build_system(repeat, seed)
     type_map = ["Cu", "Au"]
     config = EnergyModelConfig(
-        type_map=type_map, r_cut=5.0, r_smooth=0.5, embed_widths=(25, 50, 100),
-        axis_neurons=16, fitting_widths=(240, 240, 240), type_one_side=type_one_side,
+        type_map=type_map,
+        r_cut=5.0,
+        r_smooth=0.5,
+        embed_widths=(25, 50, 100),
+        axis_neurons=16,
+        fitting_widths=(240, 240, 240),
+        type_one_side=type_one_side,
         dtype=dtype,
     )
     model = EnergyModel(config).eval()
@@ -118,7 +134,7 @@ def measure(
         nl_t.append(a)
         model_t.append(b)
         cpu_t.append(c)
-    wall = statistics.median(a + b for a, b in zip(nl_t, model_t))
+    wall = statistics.median(a + b for a, b in zip(nl_t, model_t, strict=True))
     cpu = statistics.median(cpu_t)
     return {
         "atoms": len(atoms),
@@ -144,7 +160,7 @@ def _measure_isolated(kwargs: dict[str, Any]) -> dict[str, Any]:
     )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT"):
-            return json.loads(line[len("RESULT"):])
+            return json.loads(line[len("RESULT") :])
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
     return {"error": f"exit code {proc.returncode}: {' | '.join(tail)}"}
 
@@ -157,13 +173,25 @@ def scaling_exponent(atoms: list[int], seconds: list[float]) -> float:
     ys = [math.log(s) for s in seconds]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
     sxx = sum((x - mx) ** 2 for x in xs)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx > 0 else float("nan")
+    return (
+        sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+        if sxx > 0
+        else float("nan")
+    )
 
 
 def run(seed: int = 0, quick: bool = False, **options: Any) -> dict[str, Any]:
     """Benchmark entry point (see the module docstring for options)."""
-    valid = {"sizes", "repeats", "threads", "dtype", "scripted", "isolate", "type_one_side",
-             "aggregation"}
+    valid = {
+        "sizes",
+        "repeats",
+        "threads",
+        "dtype",
+        "scripted",
+        "isolate",
+        "type_one_side",
+        "aggregation",
+    }
     unknown = sorted(set(options) - valid)
     if unknown:
         raise ValueError(
@@ -199,8 +227,21 @@ def run(seed: int = 0, quick: bool = False, **options: Any) -> dict[str, Any]:
                 if ref:
                     key = "x_" + peer.split()[0].lower().replace("-kit", "")
                     row[key] = row["atoms_per_s"] / ref
+                    row[key + "_cpu"] = row["atoms_per_cpu_s"] / ref
         results[f"geodl N={natoms}"] = row
         print(f"md-speed: {natoms} atoms done", file=sys.stderr)
+    cpu_seconds = [
+        r["atoms"] / r["atoms_per_cpu_s"] for r in results.values() if "atoms_per_cpu_s" in r
+    ]
+    exponent = scaling_exponent(ok_atoms, ok_seconds)
+    exponent_cpu = scaling_exponent(ok_atoms, cpu_seconds)
+    # A row of its own so that `geodl bench md-speed` prints it in the table.
+    results["scaling exponent (1 = linear)"] = {
+        "exponent_wall": exponent,
+        "exponent_cpu": exponent_cpu,
+        "from_atoms": min(ok_atoms) if ok_atoms else 0,
+        "to_atoms": max(ok_atoms) if ok_atoms else 0,
+    }
     for peer, table in REFERENCE.items():
         for n, value in table.items():
             results[f"{peer} N={n}"] = {
@@ -208,19 +249,12 @@ def run(seed: int = 0, quick: bool = False, **options: Any) -> dict[str, Any]:
                 "atoms_per_s": value if value is not None else "OOM",
                 "source": "issue 5 (same machine class)",
             }
-    large = [(a, s) for a, s in zip(ok_atoms, ok_seconds) if a >= 800]
-    cpu_seconds = [
-        r["atoms"] / r["atoms_per_cpu_s"] for r in results.values() if "atoms_per_cpu_s" in r
-    ]
     return {
         "task": "md-speed",
         "seed": seed,
         "options": {**kwargs, "sizes": sizes, "isolate": isolate},
         "results": results,
-        "scaling_exponent": scaling_exponent(ok_atoms, ok_seconds),
-        "scaling_exponent_large": scaling_exponent(*map(list, zip(*large)))
-        if len(large) >= 2
-        else float("nan"),
-        "scaling_exponent_cpu": scaling_exponent(ok_atoms, cpu_seconds),
+        "scaling_exponent": exponent,
+        "scaling_exponent_cpu": exponent_cpu,
         "reference": {k: {str(n): v for n, v in t.items()} for k, t in REFERENCE.items()},
     }

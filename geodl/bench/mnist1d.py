@@ -83,7 +83,9 @@ def _find_permutation(plain: Split, shuffled: Split) -> torch.Tensor:
     return torch.cdist(b, a).argmin(1)
 
 
-def shift_augmentation(max_shift: int, layout: str, perm: torch.Tensor | None = None):
+def shift_augmentation(
+    max_shift: int, layout: str, perm: torch.Tensor | None = None
+) -> Callable[[torch.Tensor, torch.Generator], torch.Tensor]:
     """Random circular shifts by up to ``max_shift`` positions: the translation the MNIST-1D
     generator itself applies. With ``perm`` (shuffled data) the shift acts in the original
     frame, ``x -> P roll(P^-1 x)``, so every model sees the same data distribution as

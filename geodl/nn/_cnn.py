@@ -60,7 +60,7 @@ class ConvNet1d(nn.Module):
     ``head="global"`` with circular padding and unit strides: exactly invariant to
     circular shifts of the signal. Zero padding: approximately. ``"flatten"`` reads
     positions, so the logits are not shift invariant (declared ``broken``), although the
-    conv features below it are equivariant (:meth:`features`).
+    conv features below it (``self.features``) are equivariant.
 
     Examples
     --------

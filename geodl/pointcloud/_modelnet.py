@@ -57,10 +57,8 @@ def read_off(path: str | Path) -> tuple[Tensor, Tensor]:
         raise ValueError(
             f"read_off: {path} is not an OFF file (its first line must start with 'OFF')."
         )
-    if lines[0] != "OFF" and not lines[0][3:].strip():
-        lines[0] = "OFF"
-    elif lines[0] != "OFF":
-        lines[0] = "OFF" + lines[0][3:].strip()
+    # "OFF" alone, or ModelNet's glitch "OFF490 518 0": parse_off handles both forms
+    lines[0] = "OFF" if lines[0] == "OFF" else "OFF" + lines[0][3:].strip()
     try:
         data = parse_off(lines)
     except (ValueError, IndexError, RuntimeError) as exc:

@@ -191,9 +191,12 @@ class PseudoscalarFeatures(nn.Module):
         fc = torch.where(r < self.r_cut, 0.5 * (torch.cos(math.pi * r / self.r_cut) + 1), 0 * r)
         unit = edge_vec / torch.where(r > 0, r, torch.ones_like(r))
         basis = torch.exp(-(((r - self.centers) / self.width) ** 2)) * fc  # (E, M)
-        vec = self.weights(basis).unsqueeze(-1) * unit.unsqueeze(1)  # (E, 3K, 3)
+        # sum_j (W e(r_ij)) r_ij = W sum_j e(r_ij) r_ij: the linear map acts per point
+        moments = (basis.unsqueeze(-1) * unit.unsqueeze(1)).reshape(-1, basis.shape[1] * 3)
+        moments = edge_vec.new_zeros(num_points, moments.shape[1]).index_add(0, center, moments)
+        moments = moments.reshape(num_points, basis.shape[1], 3)  # (N, M, 3)
+        u = torch.einsum("am,nmx->nax", self.weights.weight, moments)  # (N, 3K, 3)
         k = self.num_features
-        u = edge_vec.new_zeros(num_points, 3 * k, 3).index_add(0, center, vec)
         a, b, c = u[:, :k], u[:, k : 2 * k], u[:, 2 * k :]
         det = (torch.linalg.cross(a, b, dim=-1) * c).sum(-1)
         norms = u.pow(2).sum(-1).add(1e-30).sqrt()  # (N, 3K)

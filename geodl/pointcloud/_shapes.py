@@ -45,11 +45,9 @@ def _grid(
         v = torch.arange(nv, dtype=torch.float64) / nv
     U, V = torch.meshgrid(u, v, indexing="ij")
     verts = fn(U, V).reshape(-1, 3)
-    mu, mv = len(u), len(v)
-    cu = nu if wrap_u else nu
-    cv = nv if wrap_v else nv
-    i = torch.arange(cu)[:, None].expand(cu, cv)
-    j = torch.arange(cv)[None, :].expand(cu, cv)
+    mu, mv = len(u), len(v)  # grid points; there are nu x nv cells either way
+    i = torch.arange(nu)[:, None].expand(nu, nv)
+    j = torch.arange(nv)[None, :].expand(nu, nv)
     i1, j1 = (i + 1) % mu, (j + 1) % mv
     a, b, c, d = i * mv + j, i1 * mv + j, i1 * mv + j1, i * mv + j1
     faces = torch.cat([torch.stack([a, b, c], -1), torch.stack([a, c, d], -1)]).reshape(-1, 3)

@@ -42,6 +42,7 @@ from geodl.symmetry._reps import REPRESENTATIONS, apply_rep, validate_rep
 from geodl.symmetry._tolerance import (
     EXACT_TOLERANCE,
     exact_tolerance,
+    model_device,
     model_dtype,
 )
 
@@ -75,6 +76,7 @@ __all__ = [
     "localize",
     "make_context",
     "make_inputs",
+    "model_device",
     "model_dtype",
     "parse_input_spec",
     "product",

@@ -140,13 +140,19 @@ def make_context(kind: str, inputs: Any) -> ActionContext:
 
 
 def to_float64(inputs: Any) -> tuple[Tensor, ...]:
-    """Detached copies with floating tensors in float64 (integer tensors unchanged)."""
+    """Detached CPU copies with floating tensors in float64 (integer tensors unchanged):
+    the group acts there."""
     return tuple(
-        x.detach().to(torch.float64) if x.is_floating_point() else x.detach()
+        x.detach().to("cpu", torch.float64) if x.is_floating_point() else x.detach().cpu()
         for x in as_tuple(inputs)
     )
 
 
-def cast(inputs: Sequence[Tensor], dtype: torch.dtype) -> tuple[Tensor, ...]:
-    """Cast floating tensors to ``dtype`` (integer tensors unchanged)."""
-    return tuple(x.to(dtype) if x.is_floating_point() else x for x in inputs)
+def cast(
+    inputs: Sequence[Tensor], dtype: torch.dtype, device: torch.device | None = None
+) -> tuple[Tensor, ...]:
+    """Cast floating tensors to ``dtype`` (integer tensors keep theirs), on ``device``."""
+    return tuple(
+        x.to(device=device, dtype=dtype) if x.is_floating_point() else x.to(device=device)
+        for x in inputs
+    )

@@ -46,3 +46,17 @@ class Declaration:
             raise ValueError(
                 f"Declaration: 'verdict' must be one of {_VERDICTS}, got {self.verdict!r}."
             )
+        from geodl.symmetry._context import INPUT_KINDS
+        from geodl.symmetry._groups import get_group
+        from geodl.symmetry._reps import validate_rep
+
+        if self.input not in INPUT_KINDS:
+            raise ValueError(
+                f"Declaration: 'input' must be one of {list(INPUT_KINDS)}, got {self.input!r}."
+            )
+        try:
+            group = get_group(self.group)
+            group.check_acts_on(self.input)
+            validate_rep(self.output)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"Declaration: {exc}") from exc

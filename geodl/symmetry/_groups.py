@@ -227,14 +227,7 @@ class GroupElement:
     def __repr__(self) -> str:
         parts = []
         if self.rotation is not None:
-            R = (
-                self.rotation * (1.0 if self.det > 0 else -1.0)
-                if self.rotation.shape[0] == 3
-                else self.rotation
-            )
-            c = (float(torch.diagonal(R).sum()) - (1.0 if R.shape[0] == 3 else 0.0)) / 2
-            angle = math.degrees(math.acos(max(-1.0, min(1.0, c))))
-            parts.append(f"{'rotation' if self.det > 0 else 'reflection'} {angle:.0f} deg")
+            parts.append(_describe_rotation(self.rotation, self.det))
         if self.translation is not None:
             parts.append("t=" + _fmt_vec(self.translation))
         if self.perm is not None:
@@ -244,6 +237,19 @@ class GroupElement:
         if self.turns or self.flip:
             parts.append(f"turns={self.turns}, flip={self.flip}")
         return f"GroupElement({self.group}: {', '.join(parts) or 'identity'})"
+
+
+def _describe_rotation(R: Tensor, det: float) -> str:
+    """``"rotation 37 deg"``, ``"rotoreflection 37 deg"`` (3D: angle of -R) or
+    ``"reflection"`` (2D)."""
+    d = R.shape[0]
+    if d == 2 and det < 0:
+        return "reflection"
+    if d == 3 and det < 0:
+        R = -R
+    c = (float(torch.diagonal(R).sum()) - (1.0 if d == 3 else 0.0)) / 2
+    angle = math.degrees(math.acos(max(-1.0, min(1.0, c))))
+    return f"{'rotation' if det > 0 else 'rotoreflection'} {angle:.0f} deg"
 
 
 def _fmt_vec(t: Tensor) -> str:

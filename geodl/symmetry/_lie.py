@@ -26,7 +26,7 @@ from geodl.symmetry._check import _resolve, call_model, eval_mode
 from geodl.symmetry._context import cast, to_float64
 from geodl.symmetry._groups import GroupElement
 from geodl.symmetry._reps import apply_rep
-from geodl.symmetry._tolerance import TINY, model_dtype
+from geodl.symmetry._tolerance import TINY, model_device, model_dtype
 
 _AXES = "xyz"
 
@@ -126,7 +126,8 @@ def lie_derivative(
         ctx.dim or 3,
         step,
     )
-    base = cast(x64, dt)
+    dev = model_device(model, inputs)
+    base = cast(x64, dt, dev)
 
     def f(*floats: torch.Tensor) -> torch.Tensor:
         args = list(base)
@@ -142,13 +143,15 @@ def lie_derivative(
         (_, y0), *_ = call_model(model, base)
         for name, gp, gm in gens:
             xp, xm = gp._act_items(x64, kind), gm._act_items(x64, kind)
-            tangents = tuple(((xp[i] - xm[i]) / (2 * step)).to(dt) for i in float_idx)
+            tangents = tuple(
+                ((xp[i] - xm[i]) / (2 * step)).to(device=dev, dtype=dt) for i in float_idx
+            )
             primals = tuple(base[i] for i in float_idx)
             jv = _jvp(f, primals, tangents)
             drho = (apply_rep(out_rep, gp, y0, kind) - apply_rep(out_rep, gm, y0, kind)) / (
                 2 * step
             )
-            out[name] = float((jv.detach().to(torch.float64) - drho).norm()) / max(
+            out[name] = float((jv.detach().to("cpu", torch.float64) - drho).norm()) / max(
                 float(y0.norm()), TINY
             )
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -11,7 +11,7 @@ from torch import Tensor, nn
 from geodl.symmetry._context import cast, make_context, to_float64
 from geodl.symmetry._groups import GroupElement
 from geodl.symmetry._reps import apply_rep
-from geodl.symmetry._tolerance import TINY, exact_tolerance, model_dtype
+from geodl.symmetry._tolerance import TINY, exact_tolerance, model_device, model_dtype
 
 
 def _first_tensor(out: Any) -> Tensor | None:
@@ -34,7 +34,7 @@ def _record(model: nn.Module, items: tuple[Tensor, ...]) -> tuple[dict, list]:
                 return
             calls = store.setdefault(name, [])
             order.append((name, len(calls)))
-            calls.append(t.detach().to(torch.float64).clone())
+            calls.append(t.detach().to("cpu", torch.float64).clone())
 
         return hook
 
@@ -90,6 +90,7 @@ def localize(
     kind: str,
     dtype: torch.dtype | None = None,
     tol: float | None = None,
+    module_reps: Mapping[str, str] | None = None,
 ) -> tuple[str | None, list[dict[str, Any]]]:
     """Name the first submodule whose output transforms like none of its plausible
     representations under ``g``.
@@ -99,8 +100,27 @@ def localize(
     output on ``x`` for every representation its shape allows (invariant; per-point,
     per-point vector / rank-2, pairwise, coordinates for point inputs; a feature map on
     the same grid for images, signals and sequences). The first module where none fits
-    within ``10 * tol`` is the culprit. Modules whose outputs cannot be inferred (e.g.
-    mixed irreps features) may be blamed too early; read the trace.
+    within ``10 * tol`` is the culprit. Outputs whose representation cannot be guessed
+    from the shape (e.g. mixed irreps features) can be named in ``module_reps``
+    (``{"encoder.1": "per-point:8x0e + 4x1o"}``); otherwise such a module may be blamed
+    too early: read the trace.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model (its submodules get temporary forward hooks).
+    g : GroupElement
+        The element to test (typically the worst one of a check).
+    inputs : Tensor or tuple
+        One unbatched input of ``kind``.
+    kind : str
+        Input kind.
+    dtype : torch.dtype, optional
+        Model dtype (default: detected).
+    tol : float, optional
+        Round-off tolerance (default: from the dtype).
+    module_reps : dict, optional
+        Representation of named submodules' outputs, overriding the shape-based guesses.
 
     Returns
     -------
@@ -109,29 +129,16 @@ def localize(
     trace : list of dict
         ``module, call, shape, best, rel, ok`` per recorded output, in order.
     """
-    culprit, trace, _ = localize_with_error(model, g, inputs, kind, dtype, tol)
-    return culprit, trace
-
-
-def localize_with_error(
-    model: nn.Module,
-    g: GroupElement,
-    inputs: Any,
-    kind: str,
-    dtype: torch.dtype | None = None,
-    tol: float | None = None,
-) -> tuple[str | None, list[dict[str, Any]], tuple[Tensor, float] | None]:
-    """:func:`localize`, also returning the culprit's error map and reference norm when it
-    is a feature map (used to tell boundary from interior breaks)."""
     x64 = to_float64(inputs)
     ctx = make_context(kind, x64 if len(x64) > 1 else x64[0])
     dt = dtype or model_dtype(model, inputs)
     tol = exact_tolerance(dt) if tol is None else tol
-    s0, order = _record(model, cast(x64, dt))
-    s1, _ = _record(model, cast(g._act_items(x64, kind), dt))
+    hints = dict(module_reps or {})
+    dev = model_device(model, inputs)
+    s0, order = _record(model, cast(x64, dt, dev))
+    s1, _ = _record(model, cast(g._act_items(x64, kind), dt, dev))
     trace: list[dict[str, Any]] = []
     culprit = None
-    culprit_err: tuple[Tensor, float] | None = None
     for name, idx in order:
         a_list, b_list = s0.get(name, []), s1.get(name, [])
         if len(a_list) != len(b_list):
@@ -140,8 +147,9 @@ def localize_with_error(
         if a.shape != b.shape:
             continue
         denom = max(float(a.norm()), TINY)
-        best, best_err, best_diff = "", float("inf"), None
-        for rep in _candidates(a, kind, ctx):
+        best, best_err = "", float("inf")
+        candidates = [hints[name]] if name in hints else _candidates(a, kind, ctx)
+        for rep in candidates:
             try:
                 expected = apply_rep(rep, g, a, kind)
             except (ValueError, RuntimeError, IndexError):
@@ -151,8 +159,6 @@ def localize_with_error(
             err = float((b - expected).norm()) / denom
             if err < best_err:
                 best, best_err = rep, err
-                if rep == "equivariant":
-                    best_diff = b - expected
         ok = best_err <= 10 * tol
         trace.append(
             {
@@ -166,6 +172,4 @@ def localize_with_error(
         )
         if not ok and culprit is None:
             culprit = name
-            if best_diff is not None and kind in ("image", "signal", "sequence"):
-                culprit_err = (best_diff, denom)
-    return culprit, trace, culprit_err
+    return culprit, trace

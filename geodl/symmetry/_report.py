@@ -48,9 +48,11 @@ class SymmetryReport:
         Worst relative error per coset (``"proper"`` / ``"improper"``): reflections are
         reported separately from rotations.
     where : str or None
-        For approximate / broken feature-map outputs: ``"boundary"`` when the error sits
-        within ``boundary_width`` cells of the edges (or of the seam of a cyclic shift),
-        else ``"interior"``.
+        On images, signals and sequences, for a non-exact verdict: ``"boundary"`` when
+        the break is a boundary effect (the error of an output map lies within
+        ``boundary_width`` cells of the edges or the seam of the shift; a pooled output is
+        equivariant once the input's outer ``boundary_width`` cells are zero), else
+        ``"interior"``. Decides approximate vs. broken there.
     culprit : str or None
         First submodule (forward-hook order) whose output stopped transforming like any
         representation it could have (see :func:`localize`).

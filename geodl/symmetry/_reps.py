@@ -170,6 +170,16 @@ def apply_rep(rep: str, g: GroupElement, y: Tensor, kind: str) -> Tensor:
     ------
     y: any shape compatible with ``rep`` (``(N, ...)`` for per-point, ``(..., 3)`` for
     vectors, ``(..., H, W)`` for equivariant image maps).
+
+    Examples
+    --------
+    >>> from geodl.symmetry import GroupElement
+    >>> g = GroupElement("O3", rotation=-torch.eye(3, dtype=torch.float64))  # inversion
+    >>> y = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    >>> apply_rep("vector", g, y, "points").tolist()
+    [-1.0, -2.0, -3.0]
+    >>> apply_rep("pseudovector", g, y, "points").tolist()
+    [1.0, 2.0, 3.0]
     """
     rep = validate_rep(rep)
     head, _, inner = rep.partition(":")

@@ -32,6 +32,21 @@ def exact_tolerance(dtype: torch.dtype) -> float:
     return EXACT_TOLERANCE[torch.float64]
 
 
+def model_device(model: Any, inputs: Any = None) -> torch.device:
+    """The device a model runs on: that of its first parameter (or buffer), else of the
+    first input tensor, else the CPU. Inputs are moved there after the group acted."""
+    if isinstance(model, nn.Module):
+        for t in model.parameters():
+            return t.device
+        for t in model.buffers():
+            return t.device
+    if inputs is not None:
+        for x in as_tuple(inputs):
+            if isinstance(x, Tensor):
+                return x.device
+    return torch.device("cpu")
+
+
 def model_dtype(model: Any, inputs: Any = None) -> torch.dtype:
     """The floating dtype a model computes in.
 

@@ -149,3 +149,12 @@ def test_graphs_are_cached_and_carry_labels() -> None:
     assert g.pos.dtype == torch.float64 and float(g.stress_weight) == 1.0
     assert int(g.n_atoms) == 8
     assert ds.to_graphs(["Cu", "Au"], 3.0, torch.float32)[0].pos.dtype == torch.float32
+
+
+def test_ase_db_and_trajectory_files(tmp_path: Path) -> None:
+    frames = _labelled(2)
+    for name in ("d.db", "d.traj"):
+        ase.io.write(tmp_path / name, frames)
+        ds = read_structures(tmp_path / name)
+        np.testing.assert_allclose(ds.energy, [a.get_potential_energy() for a in frames])
+        assert ds.has_stress.all()

@@ -11,16 +11,18 @@ def _random_env(num_atoms: int = 5, num_edges: int = 30, seed: int = 0):
     gen = torch.Generator().manual_seed(seed)
     center = torch.randint(0, num_atoms, (num_edges,), generator=gen)
     vec = torch.randn(num_edges, 3, generator=gen, dtype=torch.float64) * 1.5
-    vec = vec / vec.norm(dim=1, keepdim=True) * (0.8 + 2.5 * torch.rand(num_edges, 1,
-                                                                       generator=gen))
+    vec = (
+        vec / vec.norm(dim=1, keepdim=True) * (0.8 + 2.5 * torch.rand(num_edges, 1, generator=gen))
+    )
     types = torch.randint(0, 2, (num_atoms,), generator=gen)
     ntype = torch.randint(0, 2, (num_edges,), generator=gen)
     return vec, center, ntype, types
 
 
 def _descriptor(**kw: object) -> SeADescriptor:
-    args: dict[str, object] = dict(num_types=2, r_cut=4.0, r_smooth=2.0, embed_widths=(5, 10),
-                                   axis_neurons=3)
+    args: dict[str, object] = dict(
+        num_types=2, r_cut=4.0, r_smooth=2.0, embed_widths=(5, 10), axis_neurons=3
+    )
     args.update(kw)
     return SeADescriptor(**args).double()  # type: ignore[arg-type]
 
@@ -88,8 +90,9 @@ def test_smooth_when_neighbour_leaves_cutoff() -> None:
         vec = torch.tensor([[1.2, 0.3, 0.0], [r, 0.0, 0.0]], dtype=torch.float64)
         return desc(vec, center, nt, types)
 
-    inside, outside_edge_dropped = value(4.0 - 1e-7), desc(
-        torch.tensor([[1.2, 0.3, 0.0]], dtype=torch.float64), center[:1], nt[:1], types
+    inside, outside_edge_dropped = (
+        value(4.0 - 1e-7),
+        desc(torch.tensor([[1.2, 0.3, 0.0]], dtype=torch.float64), center[:1], nt[:1], types),
     )
     assert torch.allclose(inside, outside_edge_dropped, atol=1e-12)
 
@@ -115,18 +118,28 @@ def test_padding_slots_unique() -> None:
 
 def test_no_edges() -> None:
     desc = _descriptor()
-    out = desc(torch.zeros(0, 3, dtype=torch.float64), torch.zeros(0, dtype=torch.long),
-               torch.zeros(0, dtype=torch.long), torch.tensor([0, 1]))
+    out = desc(
+        torch.zeros(0, 3, dtype=torch.float64),
+        torch.zeros(0, dtype=torch.long),
+        torch.zeros(0, dtype=torch.long),
+        torch.tensor([0, 1]),
+    )
     assert out.shape == (2, 30) and out.abs().max() == 0
 
 
 def test_set_statistics_rescales_only() -> None:
     desc = _descriptor()
-    desc.set_statistics(torch.tensor([0.3, 0.2]), torch.tensor([0.1, 0.2]),
-                        torch.tensor([0.5, 0.5]), torch.tensor([0.25, 0.25]), 12.0)
+    desc.set_statistics(
+        torch.tensor([0.3, 0.2]),
+        torch.tensor([0.1, 0.2]),
+        torch.tensor([0.5, 0.5]),
+        torch.tensor([0.25, 0.25]),
+        12.0,
+    )
     assert desc.neighbor_norm.item() == 12.0
-    assert torch.allclose(desc.env_inv_std[0], torch.tensor([2.0, 4.0, 4.0, 4.0],
-                                                            dtype=torch.float64))
+    assert torch.allclose(
+        desc.env_inv_std[0], torch.tensor([2.0, 4.0, 4.0, 4.0], dtype=torch.float64)
+    )
 
 
 @pytest.mark.parametrize(

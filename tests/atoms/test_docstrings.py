@@ -8,8 +8,16 @@ import importlib
 import pytest
 
 MODULES = [
-    "_switching", "_neighbors", "_environment", "_layers", "_descriptor", "_fitting",
-    "_config", "_model", "_graph", "_io",
+    "_switching",
+    "_neighbors",
+    "_environment",
+    "_layers",
+    "_descriptor",
+    "_fitting",
+    "_config",
+    "_model",
+    "_graph",
+    "_io",
 ]
 
 

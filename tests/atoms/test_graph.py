@@ -51,7 +51,7 @@ def test_batching_with_dataloader() -> None:
     batch = next(iter(DataLoader(graphs, batch_size=2)))
     assert batch.num_graphs == 2
     assert batch.cell.shape == (2, 3, 3) and batch.pbc.shape == (2, 3)
-    assert int(batch.edge_index[:, graphs[0].edge_index.shape[1]:].min()) >= graphs[0].num_nodes
+    assert int(batch.edge_index[:, graphs[0].edge_index.shape[1] :].min()) >= graphs[0].num_nodes
     assert batch.batch.tolist() == [0] * graphs[0].num_nodes + [1] * graphs[1].num_nodes
 
 

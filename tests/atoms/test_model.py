@@ -6,6 +6,8 @@ import ase
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch_geometric.loader import DataLoader
 
 from geodl.atoms import EnergyModel, EnergyModelConfig, atoms_to_graph, neighbor_list
@@ -45,8 +47,9 @@ def _fd_strain_derivative(model: EnergyModel, atoms: ase.Atoms, h: float = 1e-5)
             eps = np.zeros((3, 3))
             eps[k, l] += h / 2
             eps[l, k] += h / 2
-            out[k, l] = (_energy(model, _strained(atoms, eps)) -
-                         _energy(model, _strained(atoms, -eps))) / (2 * h)
+            out[k, l] = (
+                _energy(model, _strained(atoms, eps)) - _energy(model, _strained(atoms, -eps))
+            ) / (2 * h)
     return out
 
 
@@ -115,7 +118,7 @@ def test_batch_equals_single(make_model: MakeModel) -> None:
         single = model(g, compute_stress=True)
         n = g.num_nodes
         assert out["energy"][k].item() == pytest.approx(single["energy"][0].item(), rel=1e-12)
-        assert torch.allclose(out["forces"][start:start + n], single["forces"], atol=1e-12)
+        assert torch.allclose(out["forces"][start : start + n], single["forces"], atol=1e-12)
         assert torch.allclose(out["stress"][k], single["stress"][0], atol=1e-12)
         start += n
 
@@ -176,7 +179,8 @@ def test_scripted_equals_eager(make_model: MakeModel) -> None:
 def test_fit_statistics_energy_shift_and_norm() -> None:
     model = EnergyModel(small_config())
     structures = [cu_au_cell((1, 1, 1), seed=s) for s in range(2)] + [
-        cu_au_cell((2, 1, 1), seed=5), random_cluster(4, seed=1)
+        cu_au_cell((2, 1, 1), seed=5),
+        random_cluster(4, seed=1),
     ]
     structures[1].symbols[0] = "Cu"
     true_shift = {"Cu": -3.5, "Au": -1.25}
@@ -209,12 +213,16 @@ def test_isolated_atom_energy_is_its_shift() -> None:
     model.core.energy_shift.copy_(torch.tensor([-1.0, -2.0]))
     atoms = ase.Atoms("AuCu", positions=[[0, 0, 0], [20, 0, 0]])
     out = model(atoms_to_graph(atoms, TYPE_MAP, 4.0, dtype=torch.float64))
-    isolated = model.fitting(torch.zeros(1, model.descriptor.out_features, dtype=torch.float64),
-                             torch.tensor([0]))
+    isolated = model.fitting(
+        torch.zeros(1, model.descriptor.out_features, dtype=torch.float64), torch.tensor([0])
+    )
     assert out["forces"].abs().max() == 0
     expected = -3.0 + model.energy_scale * (
-        isolated + model.fitting(torch.zeros(1, model.descriptor.out_features,
-                                             dtype=torch.float64), torch.tensor([1])))
+        isolated
+        + model.fitting(
+            torch.zeros(1, model.descriptor.out_features, dtype=torch.float64), torch.tensor([1])
+        )
+    )
     assert out["energy"].item() == pytest.approx(expected.item(), rel=1e-12)
 
 
@@ -279,3 +287,40 @@ def test_neighbor_list_helper_used_by_energy_function() -> None:
     pos = torch.tensor([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
     edge_index, _ = neighbor_list(pos, 2.0)
     assert edge_index.shape[1] == 2
+
+
+def test_one_atom_cell_much_smaller_than_cutoff(make_model: MakeModel) -> None:
+    """Only periodic images as neighbours: zero force, stress = strain derivative."""
+    atoms = ase.Atoms(
+        "Cu",
+        positions=[[0.1, 0.2, 0.3]],
+        cell=[[2.6, 0.1, 0], [0, 2.4, 0.2], [0.3, 0, 2.5]],
+        pbc=True,
+    )
+    model = make_model(atoms)
+    g = atoms_to_graph(atoms, TYPE_MAP, model.r_cut, dtype=torch.float64)
+    out = model(g, compute_stress=True)
+    assert g.edge_index.shape[1] >= 18  # images of the same atom, up to 1.6 cells away
+    assert out["forces"].abs().max() < 1e-12
+    de = _fd_strain_derivative(model, atoms)
+    np.testing.assert_allclose(
+        out["stress"][0].detach().numpy(), de / atoms.get_volume(), rtol=1e-6, atol=1e-10
+    )
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 10_000), flip=st.booleans())
+def test_property_random_isometry_and_permutation(seed: int, flip: bool) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    atoms = cu_au_cell((2, 2, 1), seed=seed % 7)
+    model = EnergyModel(small_config())
+    f = model.energy_function()
+    g = atoms_to_graph(atoms, TYPE_MAP, 4.0, dtype=torch.float64)
+    q, _ = torch.linalg.qr(torch.randn(3, 3, generator=gen, dtype=torch.float64))
+    if flip:
+        q = -q
+    shift = torch.randn(3, generator=gen, dtype=torch.float64)
+    perm = torch.randperm(len(atoms), generator=gen)
+    e0 = f(g.species, g.pos, g.cell[0])
+    e1 = f(g.species[perm], g.pos[perm] @ q.T + shift, g.cell[0] @ q.T)
+    assert abs(e1.item() - e0.item()) <= 1e-12 * max(1.0, abs(e0.item()))

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import ase
 import ase.build
-import numpy as np
 import pytest
 import torch
 from ase.neighborlist import neighbor_list as ase_neighbor_list
@@ -13,18 +12,16 @@ from geodl.atoms import neighbor_list
 def _pairs(edge_index: torch.Tensor, shifts: torch.Tensor) -> set[tuple[int, ...]]:
     return {
         (int(i), int(j), *map(int, s.round().tolist()))
-        for i, j, s in zip(edge_index[0], edge_index[1], shifts)
+        for i, j, s in zip(edge_index[0], edge_index[1], shifts, strict=True)
     }
 
 
 def _ase_pairs(atoms: ase.Atoms, cutoff: float) -> set[tuple[int, ...]]:
     i, j, s = ase_neighbor_list("ijS", atoms, cutoff)
-    return {(int(a), int(b), *map(int, c)) for a, b, c in zip(i, j, s)}
+    return {(int(a), int(b), *map(int, c)) for a, b, c in zip(i, j, s, strict=True)}
 
 
-@pytest.mark.parametrize(
-    "pbc", [(True, True, True), (True, False, True), (False, False, False)]
-)
+@pytest.mark.parametrize("pbc", [(True, True, True), (True, False, True), (False, False, False)])
 def test_matches_ase_small_cell(pbc: tuple[bool, bool, bool]) -> None:
     atoms = ase.build.bulk("Cu", "fcc", a=3.6) * (2, 1, 1)  # far smaller than 2 r_c
     atoms.rattle(0.1, seed=0)

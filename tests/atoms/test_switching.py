@@ -26,7 +26,7 @@ def test_value_first_and_second_derivative_continuous(float64: None, knot: float
 
     eps = 1e-7
     below, above = derivs(knot - eps), derivs(knot + eps)
-    for a, b in zip(below, above):
+    for a, b in zip(below, above, strict=True):
         assert a == pytest.approx(b, abs=1e-5)
 
 

@@ -162,3 +162,23 @@ def test_two_ranks_make_the_same_update_as_one_rank_on_the_full_batch(tmp_path: 
     assert moved > 1e-6  # the step did change the weights
     for k in ref:
         torch.testing.assert_close(ddp[k], ref[k], rtol=1e-10, atol=1e-12, msg=k)
+
+
+def test_every_completed_epoch_is_checkpointed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+    original = Trainer._step
+
+    def step_then_crash(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:  # crash in epoch 2, before any validation (valid_every=2)
+            raise RuntimeError("killed")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "_step", step_then_crash)
+    cfg = tiny_config(tmp_path, epochs=3, valid_every=2)
+    with pytest.raises(RuntimeError, match="killed"):
+        Trainer(cfg, log=lambda s: None).fit(cuau(4))
+    ckpt = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert ckpt["epoch"] == 1 and ckpt["step"] == 1

@@ -56,3 +56,20 @@ def test_uap_plot(tmp_path) -> None:
         seed=0, quick=False, widths=[1, 4], steps=30, plot=str(tmp_path / "fig.png")
     )
     assert (tmp_path / "fig.png").stat().st_size > 1000 and r["plot"].endswith("fig.png")
+
+
+def test_shuffled_augmentation_acts_in_the_original_frame() -> None:
+    import torch
+
+    from geodl.bench.mnist1d import shift_augmentation
+
+    perm = torch.randperm(40)
+    x = torch.randn(6, 1, 40)
+    plain = shift_augmentation(3, "signal")(x, torch.Generator().manual_seed(0))
+    for layout, view in (("signal", x[..., perm]), ("flat", x[..., perm].flatten(1))):
+        shuffled = shift_augmentation(3, layout, perm)(view, torch.Generator().manual_seed(0))
+        torch.testing.assert_close(shuffled.reshape(6, 1, 40), plain[..., perm])
+    seq = shift_augmentation(3, "sequence", perm)(
+        x[..., perm].transpose(1, 2), torch.Generator().manual_seed(0)
+    )
+    torch.testing.assert_close(seq.transpose(1, 2), plain[..., perm])

@@ -21,6 +21,9 @@ def test_md_speed_quick() -> None:
         assert row["edges"] > 0 and row["model_ms"] > 0
     assert rows["DeePMD-kit 3.1 (pt, se_e2_a) N=6912"]["atoms_per_s"] == "OOM"
     assert math.isfinite(result["scaling_exponent"])
+    scaling = rows["scaling exponent (1 = linear)"]
+    assert scaling["from_atoms"] == 8 and scaling["to_atoms"] == 32
+    assert math.isfinite(scaling["exponent_cpu"])
     json.dumps(result)
 
 

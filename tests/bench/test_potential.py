@@ -10,7 +10,7 @@ from geodl.bench.potential import run
 def test_quick_potential_bench() -> None:
     result = run(seed=0, quick=True)
     assert result["task"] == "potential" and result["seed"] == 0
-    row = result["results"]["geodl se_e2_a [cuau]"]
+    row = result["results"]["geodl se_e2_a [cuau, r_c=5]"]
     for key in ("energy_rmse_meV_atom", "forces_rmse_meV_A", "train_time_s", "n_test"):
         assert key in row
     assert row["forces_rmse_meV_A"] > 0

@@ -49,3 +49,29 @@ def test_audit_bad_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "KIND:SIZES" in capsys.readouterr().err
     assert main(["audit", f"{REF}:literal_omega", "--input", "image:1,8,8"]) == 2
     assert "geodl audit: error" in capsys.readouterr().err
+
+
+def _battery() -> dict:
+    import importlib.util
+    import sys
+
+    name = "geodl_examples_reference_models"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REF)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name].BATTERY
+
+
+@pytest.mark.parametrize("name", sorted(_battery()))
+def test_geodl_audit_classifies_the_reference_battery(
+    name: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    spec, rep, expected = _battery()[name]
+    out_file = tmp_path / "audit.json"
+    argv = ["audit", f"{REF}:{name}", "--input", spec, "--output", rep, "--json", str(out_file)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    rows = json.loads(out_file.read_text())
+    assert {r["group"]: r["verdict"] for r in rows} == expected

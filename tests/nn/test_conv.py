@@ -1,5 +1,7 @@
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geodl.nn import PADDINGS, Conv1d, Conv2d, GlobalPool, Pool1d, Pool2d
 from geodl.symmetry import check_equivariance, check_invariance, verify_declarations
@@ -31,12 +33,12 @@ def _banded(w: torch.Tensor, n: int, padding: str) -> torch.Tensor:
     """The lecture's matrix: rows (w_1 .. w_k) sliding along the diagonal."""
     k = len(w)
     if padding == "valid":
-        m = torch.zeros(n - k + 1, n)
+        m = torch.zeros(n - k + 1, n, dtype=w.dtype)
         for s in range(n - k + 1):
             m[s, s : s + k] = w
         return m
     left = (k - 1) // 2
-    m = torch.zeros(n, n)
+    m = torch.zeros(n, n, dtype=w.dtype)
     for s in range(n):
         for i in range(k):
             j = s + i - left
@@ -48,12 +50,13 @@ def _banded(w: torch.Tensor, n: int, padding: str) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("padding", list(PADDINGS))
-@pytest.mark.parametrize("k", [3, 4])
-def test_conv1d_equals_the_banded_matrix(padding: str, k: int, float64) -> None:
-    n = 9
-    w = torch.randn(k)
-    conv = _conv1d(w.tolist(), padding)
-    x = torch.randn(n)
+@settings(max_examples=15)
+@given(n=st.integers(5, 16), k=st.integers(1, 5), seed=st.integers(0, 2**16))
+def test_conv1d_equals_the_banded_matrix(padding: str, n: int, k: int, seed: int) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    w = torch.randn(k, generator=gen, dtype=torch.float64)
+    x = torch.randn(n, generator=gen, dtype=torch.float64)
+    conv = _conv1d(w.tolist(), padding).double()
     torch.testing.assert_close(conv(x.unsqueeze(0)).squeeze(0), _banded(w, n, padding) @ x)
 
 

@@ -69,6 +69,12 @@ def test_table_and_json(reference_models: ModuleType) -> None:
         result["SO3"]
 
 
+def test_rich_table(reference_models: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    audit(reference_models.chiral(), "points:6").print()
+    out = capsys.readouterr().out
+    assert "O3" in out and "BROKEN" in out and "exact" in out
+
+
 def test_audit_of_given_input_and_non_square_images() -> None:
     result = audit(lambda x: x.mean(), torch.randn(1, 6, 8))
     assert result.verdicts == {"shift": "exact"}
@@ -118,3 +124,54 @@ def test_atoms_spec_has_species_and_separated_positions() -> None:
 def test_bad_specs_say_what_to_do(text: str, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         parse_input_spec(text)
+
+
+class _Injected(torch.nn.Module):
+    """``f(x) * (1 + size * p(x))`` with ``p`` reading one interior cell / the first row:
+    a relative break of about ``size`` for every group acting on the input."""
+
+    def __init__(self, model: torch.nn.Module, kind: str, size: float) -> None:
+        super().__init__()
+        self.model = model
+        self.kind = kind
+        self.size = size
+
+    def probe(self, *inputs: torch.Tensor) -> torch.Tensor:
+        x = inputs[1] if self.kind == "atoms" else inputs[0]
+        if self.kind in ("points", "atoms"):
+            u = torch.tensor([0.6, -0.8, 0.3][: x.shape[1]], dtype=x.dtype)
+            return (u * x[0]).sum()
+        if self.kind == "image":
+            return x[:, x.shape[1] // 2, x.shape[2] // 2].sum()
+        if self.kind == "signal":
+            return x[:, x.shape[1] // 2].sum()
+        return x[x.shape[0] // 2].sum()  # set, sequence: one row
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.model(*inputs) * (1 + self.size * self.probe(*inputs))
+
+
+_HOLDING = sorted(n for n, (_, _, exp) in BATTERY.items() if set(exp.values()) != {"broken"})
+
+
+@pytest.mark.parametrize("name", _HOLDING)
+def test_no_missed_break_at_1e4_in_float64(reference_models: ModuleType, name: str) -> None:
+    spec, out_rep, expected = BATTERY[name]
+    model = getattr(reference_models, name)().double()
+    clean = audit(model, spec, out_rep)
+    assert all(r.dtype == "float64" for r in clean)
+    injected = audit(_Injected(model, clean.kind, 1e-4), spec, out_rep)
+    for r in injected:
+        assert r.verdict == "broken", r.summary()
+        if expected[r.group] == "exact":
+            assert 1e-7 < r.max_rel_error < 1e-2, r.summary()
+
+
+@pytest.mark.parametrize("name", _HOLDING)
+def test_no_false_alarm_in_float32(reference_models: ModuleType, name: str) -> None:
+    spec, out_rep, expected = BATTERY[name]
+    model = getattr(reference_models, name)().float()
+    for seed in (1, 2):
+        result = audit(model, spec, out_rep, seed=seed)
+        assert all(r.dtype == "float32" for r in result)
+        assert result.verdicts == expected, str(result)

@@ -105,6 +105,16 @@ def test_dtype_comes_from_parameters_then_inputs() -> None:
     assert model_dtype(nn.ReLU(), torch.zeros(2, dtype=torch.float16)) == torch.float16
 
 
+def test_device_comes_from_parameters_then_inputs() -> None:
+    from geodl.symmetry import model_device
+
+    assert model_device(nn.Linear(2, 2)) == torch.device("cpu")
+    assert model_device(lambda x: x, torch.zeros(2)) == torch.device("cpu")
+    assert model_device(lambda: 0) == torch.device("cpu")
+    r = check_invariance(_energy, "SO3", torch.randn(4, 3, dtype=F64), device="cpu")
+    assert r.verdict == "exact"
+
+
 def test_inputs_are_cast_to_the_model_dtype() -> None:
     seen: list[torch.dtype] = []
     lin = nn.Linear(3, 2)
@@ -189,6 +199,19 @@ def test_zero_padding_is_approximate_at_the_boundary() -> None:
     assert r.verdict == "broken" and r.where == "interior"
     circ = nn.Conv2d(1, 2, 3, padding=1, padding_mode="circular")
     assert check_equivariance(circ, "shift", x).verdict == "exact"
+
+
+def test_pooled_zero_padding_is_approximate_but_a_flatten_head_is_broken() -> None:
+    torch.manual_seed(0)
+    conv = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.ReLU())
+    pooled = nn.Sequential(conv, nn.AdaptiveAvgPool2d(1), nn.Flatten(0))
+    flat = nn.Sequential(conv, nn.Flatten(0), nn.Linear(3 * 16 * 16, 2))
+    x = torch.randn(1, 16, 16)
+    r = check_invariance(pooled, "shift", x)
+    assert r.verdict == "approximate" and r.where == "boundary" and r.boundary_width == 4
+    assert check_invariance(pooled, "C4", x).verdict == "broken"
+    r = check_invariance(flat, "shift", x)
+    assert r.verdict == "broken" and r.where == "interior"
 
 
 def test_localisation_names_the_first_breaking_module(points: torch.Tensor) -> None:
@@ -280,3 +303,46 @@ def test_declarations_are_verified(points: torch.Tensor) -> None:
         assert_declarations(_Declared(), {"points": points})
     with pytest.raises(TypeError, match="declared_symmetries"):
         verify_declarations(nn.Linear(3, 3), points)
+
+
+def test_localisation_hints_for_features_the_shape_does_not_explain() -> None:
+    from e3nn import o3
+
+    irreps = o3.Irreps("1x0e + 1x1o")
+
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.features = _Features()  # (N, 4): scalar + vector per point
+            # reads the vector part as plain numbers: breaks SO(3)
+            self.head = nn.Sequential(nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 1))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.head(self.features(x)).sum()
+
+    x = torch.randn(5, 3, dtype=F64)
+    model = Model().double()
+    guessed = check_invariance(model, "SO3", x)
+    assert guessed.culprit == "features"  # (N, 4) rows: no shape-based guess fits
+    hinted = check_invariance(model, "SO3", x, module_reps={"features": f"per-point:{irreps}"})
+    assert hinted.culprit == "head.0" and hinted.trace[0]["ok"]
+
+
+class _Features(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = x - x.mean(0)
+        return torch.cat([c.norm(dim=1, keepdim=True), c], dim=1)
+
+
+def test_declarations_are_validated() -> None:
+    with pytest.raises(ValueError, match="verdict"):
+        Declaration("SO3", "points", verdict="sometimes")
+    with pytest.raises(ValueError, match="unknown group 'SO4'"):
+        Declaration("SO4", "points")
+    with pytest.raises(ValueError, match="'input' must be one of"):
+        Declaration("SO3", "pointz")
+    with pytest.raises(ValueError, match="does not act on inputs of kind 'image'"):
+        Declaration("SO3", "image")
+    with pytest.raises(ValueError, match="unknown representation"):
+        Declaration("SO3", "points", "spinor")
+    assert Declaration("E3 x permutation", "atoms", "per-point:vector").verdict == "exact"

@@ -60,12 +60,14 @@ def test_every_registered_group_is_exercised() -> None:
     assert set(GROUPS) - {"trivial"} <= names
 
 
+@settings(max_examples=4)
+@given(seed=seeds())
 @pytest.mark.parametrize(("label", "group"), _CASES)
-def test_group_axioms_and_homomorphism(label: str, group: str) -> None:
+def test_group_axioms_and_homomorphism(label: str, group: str, seed: int) -> None:
     kind, x = _INPUTS[label]
     G = get_group(group)
     ctx = make_context(kind, x)
-    gen = torch.Generator().manual_seed(0)
+    gen = torch.Generator().manual_seed(seed)
     a, b, c = G.sample(3, gen, ctx=ctx)
     e = G.identity(ctx=ctx)
     # identity and inverse
@@ -209,3 +211,5 @@ def test_shift_elements_never_identity_and_repr() -> None:
     assert all(0 < g.shift[0] < 5 for g in els)
     assert "shift=" in repr(els[0])
     assert "rotation" in repr(get_group("SO3").sample(1)[0])
+    assert "rotoreflection" in repr(get_group("O3").sample(1, coset="improper")[0])
+    assert "reflection" in repr(get_group("O2").sample(1, coset="improper")[0])
