@@ -69,8 +69,13 @@ def _mlp(sizes: list[int]) -> nn.Sequential:
     return nn.Sequential(*layers[:-1])
 
 
-def _seeded(seed: int) -> Any:
-    return torch.random.fork_rng(devices=[]), seed
+def _lazy_call(net: nn.Module, x: Tensor) -> Tensor:
+    """Call a net with lazy layers, initialising them from a fixed seed on first use."""
+    if any(isinstance(p, nn.parameter.UninitializedParameter) for p in net.parameters()):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            return net(x)
+    return net(x)
 
 
 def _build(cls: type[nn.Module], seed: int = 0, **kw: Any) -> nn.Module:
@@ -183,7 +188,7 @@ class MLPFlat(nn.Module):
         self.net = nn.Sequential(nn.LazyLinear(32), nn.Tanh(), nn.Linear(32, 1))
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x.flatten()).squeeze(-1)
+        return _lazy_call(self.net, x.flatten()).squeeze(-1)
 
 
 class Chiral(nn.Module):
@@ -481,7 +486,7 @@ class SetMLPFlat(nn.Module):
         self.net = nn.Sequential(nn.LazyLinear(16), nn.Tanh(), nn.Linear(16, 1))
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x.flatten())
+        return _lazy_call(self.net, x.flatten())
 
 
 # ------------------------------------------------------------------------- factories

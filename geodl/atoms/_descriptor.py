@@ -135,7 +135,7 @@ class SeADescriptor(nn.Module):
         Residual connections in the embedding networks (DeePMD style).
     aggregation : str
         ``"dense"`` (default) or ``"scatter"``, see :data:`AGGREGATIONS`; identical
-        results, ``"dense"`` is ~3x faster on CPU.
+        results, ``"dense"`` is 2-3x faster on CPU.
 
     Shapes
     ------

@@ -11,14 +11,17 @@ copies of each shape. Models:
   accuracy is at most 7/8;
 * ``pointnet`` — the baseline (no rotation invariance).
 
-Options (``--set key=value``): ``epochs``, ``copies``.
+Options (``--set key=value``): ``epochs``, ``copies``, ``threads`` (0: torch's default).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-_DEFAULTS = {"full": {"epochs": 300, "copies": 100}, "quick": {"epochs": 25, "copies": 2}}
+_DEFAULTS = {
+    "full": {"epochs": 300, "copies": 100, "threads": 0},
+    "quick": {"epochs": 25, "copies": 2, "threads": 0},
+}
 
 
 def run(seed: int = 0, quick: bool = False, **options: Any) -> dict[str, Any]:
@@ -41,6 +44,8 @@ def run(seed: int = 0, quick: bool = False, **options: Any) -> dict[str, Any]:
             f"{', '.join(settings)}."
         )
     settings.update({k: int(v) for k, v in options.items()})
+    if settings["threads"] > 0:
+        torch.set_num_threads(settings["threads"])
     train = tetris_dataset(copies=1, orientation="none")
     test = tetris_dataset(
         copies=settings["copies"], orientation="SO3", seed=seed + 1, translate=1.0

@@ -27,7 +27,13 @@ def target(x: torch.Tensor) -> torch.Tensor:
 
 
 def _train_two_layer(
-    m: int, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float, activation: str
+    m: int,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    steps: int,
+    lr: float,
+    activation: str,
+    polish: int = 0,
 ) -> TwoLayerNet:
     net = TwoLayerNet(1, m, 1, activation=activation).double()
     with torch.no_grad():  # spread the kinks/transitions over the domain
@@ -42,6 +48,24 @@ def _train_two_layer(
         loss.backward()
         opt.step()
         sched.step()
+    if polish:  # full-batch quasi-Newton refinement of the Adam solution
+        lbfgs = torch.optim.LBFGS(
+            net.parameters(),
+            lr=1.0,
+            max_iter=polish,
+            history_size=50,
+            tolerance_grad=1e-12,
+            tolerance_change=1e-15,
+            line_search_fn="strong_wolfe",
+        )
+
+        def closure() -> torch.Tensor:
+            lbfgs.zero_grad(set_to_none=True)
+            loss = ((net(x) - y) ** 2).mean()
+            loss.backward()
+            return loss
+
+        lbfgs.step(closure)
     return net
 
 
@@ -95,16 +119,19 @@ def run(
     lr: float = 1e-2,
     activation: str = "tanh",
     plot: str | None = "uap.png",
+    polish: int = 1000,
+    n_train: int = 1024,
     threads: int = 2,
 ) -> dict[str, Any]:
     """Fit ``target`` with two-layer nets of each width.
 
     Options: ``widths`` (list), ``steps`` (Adam steps, 4000), ``lr`` (1e-2),
+    ``polish`` (L-BFGS iterations after Adam, 1000), ``n_train`` (training samples, 1024),
     ``activation`` (``"tanh"``), ``plot`` (PNG path, ``null`` for none; default
     ``uap.png``), ``threads``.
     """
     with num_threads(threads):
-        return _run(seed, quick, widths, steps, lr, activation, plot)
+        return _run(seed, quick, widths, steps, lr, activation, plot, polish, n_train)
 
 
 def _run(
@@ -115,12 +142,14 @@ def _run(
     lr: float,
     activation: str,
     plot: str | None,
+    polish: int,
+    n_train: int,
 ) -> dict[str, Any]:
     widths = list(WIDTHS if widths is None else widths)
     if quick:
-        widths, steps = [w for w in widths if w <= 4][:2] or [2], 20
+        widths, steps, polish, n_train = [w for w in widths if w <= 4][:2] or [2], 20, 5, 64
     gen = torch.Generator().manual_seed(seed)
-    x_train = torch.rand(256, 1, generator=gen, dtype=torch.float64) * 2 - 1
+    x_train = torch.rand(n_train, 1, generator=gen, dtype=torch.float64) * 2 - 1
     y_train = target(x_train)
     x_test = torch.linspace(-1, 1, 2001, dtype=torch.float64).unsqueeze(1)
     y_test = target(x_test)
@@ -129,7 +158,7 @@ def _run(
     for m in widths:
         torch.manual_seed(seed)
         start = time.perf_counter()
-        net = _train_two_layer(m, x_train, y_train, steps, lr, activation)
+        net = _train_two_layer(m, x_train, y_train, steps, lr, activation, polish)
         results[f"two_layer m={m}"] = {
             **_errors(net, x_test, y_test),
             "params": count_params(net),
@@ -156,6 +185,8 @@ def _run(
         "quick": quick,
         "target": "sin(2 pi x) + |x| - 0.5 on [-1, 1]",
         "activation": activation,
+        "n_train": n_train,
+        "optimiser": f"Adam {steps} steps + L-BFGS {polish} iterations",
         "results": results,
     }
     if plot and not quick:

@@ -297,7 +297,10 @@ def check_equivariance(
         Random elements for infinite groups (finite groups: every non-identity
         element). Groups with reflections test half proper, half improper elements.
     tol : float, optional
-        Round-off tolerance; default from the model dtype (:data:`EXACT_TOLERANCE`).
+        Round-off tolerance; default from the model dtype (:data:`EXACT_TOLERANCE`),
+        raised to 100 times the model's noise floor (the relative change of its output
+        when the input is perturbed by one rounding unit of its dtype) for models that
+        amplify round-off — with a warning in the report.
     approx_tol : float, optional
         Largest relative error still ``"approximate"`` when the break cannot be located
         on a grid boundary (default: none, i.e. any error above ``tol`` is ``"broken"``;
@@ -350,8 +353,8 @@ def check_equivariance(
         kind = in_rep
     G, kind, ctx = _resolve(group, inputs, kind)
     dt = dtype or model_dtype(model, inputs)
+    calibrate = tol is None
     tol = exact_tolerance(dt) if tol is None else float(tol)
-    atol = tol if approx_tol is None else max(float(approx_tol), tol)
     gen = _generator(generator, seed)
     elements = G.test_elements(samples, gen, ctx=ctx) or [G.identity(ctx=ctx)]
     x64 = to_float64(inputs)
@@ -363,6 +366,10 @@ def check_equivariance(
         y0 = call_model(model, items)
         reps = _reps_for(out_rep, [k for k, _ in y0])
         nonfinite = not all(bool(torch.isfinite(v).all()) for _, v in y0)
+        floor = 0.0 if nonfinite else _noise_floor(model, x64, y0, dt, dev, seed)
+        if calibrate and NOISE_FACTOR * floor > tol:
+            tol = max(tol, min(NOISE_FACTOR * floor, MAX_CALIBRATED_TOLERANCE))
+        atol = tol if approx_tol is None else max(float(approx_tol), tol)
         errors: list[ElementError] = []
         worst: tuple[float, GroupElement | None, Tensor | None, int] = (-1.0, None, None, 0)
         moved = []
@@ -424,7 +431,13 @@ def check_equivariance(
         errors=errors,
         cosets=cosets,
         nonfinite=nonfinite,
+        noise_floor=floor,
     )
+    if floor * NOISE_FACTOR > exact_tolerance(dt):
+        report.warnings.append(
+            f"the model amplifies round-off: relative noise floor {floor:.1e} for inputs "
+            f"perturbed at the {report.dtype} epsilon; tolerance raised to {tol:.1e}"
+        )
     if nonfinite:
         report.warnings.append("the model returned NaN or inf: never a pass")
     if moved and max(moved) < 1e-12:
@@ -467,6 +480,42 @@ def check_equivariance(
             except Exception as exc:  # localisation is best effort, never fatal
                 report.warnings.append(f"localisation failed: {type(exc).__name__}: {exc}")
     return report
+
+
+#: The exact tolerance is at least this many times the model's own noise floor ...
+NOISE_FACTOR = 100.0
+#: ... but a calibrated tolerance never exceeds this (such a model's outputs are noise).
+MAX_CALIBRATED_TOLERANCE = 1e-2
+
+
+def _noise_floor(
+    model: Callable[..., Any],
+    x64: tuple[Tensor, ...],
+    y0: list[tuple[str, Tensor]],
+    dt: torch.dtype,
+    dev: torch.device,
+    seed: int,
+) -> float:
+    """Relative change of the output when the floating inputs are perturbed by about one
+    rounding unit of ``dt`` (what casting ``g . x`` to ``dt`` does; worst of three
+    perturbations): the model's own round-off level, below which no symmetry error is
+    meaningful."""
+    gen = torch.Generator().manual_seed(seed + 7919)
+    eps = 2.0 * float(torch.finfo(dt).eps)  # most entries move by at least one ulp
+    floor = 0.0
+    for _ in range(3):
+        pert = tuple(
+            t * (1 + eps * torch.randn(t.shape, generator=gen, dtype=torch.float64))
+            if t.is_floating_point()
+            else t
+            for t in x64
+        )
+        yp = call_model(model, cast(pert, dt, dev))
+        for (_, a), (_, b) in zip(y0, yp, strict=False):
+            if a.shape != b.shape or not bool(torch.isfinite(b).all()):
+                return 0.0
+            floor = max(floor, float((b - a).norm()) / max(float(a.norm()), TINY))
+    return floor
 
 
 def _spatial_matches(y: Tensor, grid: tuple[int, ...], kind: str) -> bool:
@@ -523,6 +572,7 @@ def assert_equivariant(
     >>> assert_equivariant(lambda x: 2 * x, "SO3", torch.randn(4, 3), "equivariant").verdict
     'exact'
     """
+    __tracebackhide__ = True  # pytest: show the caller, not this frame
     report = check_equivariance(model, group, inputs, out_rep=out_rep, **kwargs)
     ok = report.verdict == "exact" or (allow_approximate and report.verdict == "approximate")
     if not ok:
@@ -546,6 +596,7 @@ def assert_invariant(
     >>> assert_invariant(lambda x: x.norm(dim=1), "O3", torch.randn(4, 3)).verdict
     'exact'
     """
+    __tracebackhide__ = True  # pytest: show the caller, not this frame
     report = check_equivariance(model, group, inputs, out_rep="invariant", **kwargs)
     ok = report.verdict == "exact" or (allow_approximate and report.verdict == "approximate")
     if not ok:
@@ -665,6 +716,7 @@ def verify_declarations(
 
 def assert_declarations(model: Any, inputs: Any, **kwargs: Any) -> list[SymmetryReport]:
     """:func:`verify_declarations`, raising :class:`SymmetryError` on the first mismatch."""
+    __tracebackhide__ = True  # pytest: show the caller, not this frame
     reports = verify_declarations(model, inputs, **kwargs)
     for r in reports:
         if not r.matches_declaration:

@@ -56,8 +56,12 @@ class SymmetryReport:
     culprit : str or None
         First submodule (forward-hook order) whose output stopped transforming like any
         representation it could have (see :func:`localize`).
+    noise_floor : float
+        Relative change of the output when the input is perturbed by one rounding unit
+        of the model's dtype (the model's own round-off level).
     warnings : list of str
-        E.g. the input was a fixed point of every tested element (vacuous check).
+        E.g. the input was a fixed point of every tested element (vacuous check), or the
+        tolerance was raised above the noise floor.
     """
 
     group: str
@@ -77,6 +81,7 @@ class SymmetryReport:
     trace: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     nonfinite: bool = False
+    noise_floor: float = 0.0
     declared: str | None = None
     note: str = ""
 
@@ -118,6 +123,7 @@ class SymmetryReport:
             "where": self.where,
             "culprit": self.culprit,
             "nonfinite": self.nonfinite,
+            "noise_floor": num(self.noise_floor),
             "n_elements": len(self.errors),
             "warnings": list(self.warnings),
         }

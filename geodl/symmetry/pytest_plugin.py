@@ -32,6 +32,7 @@ class SymmetryFixture:
         self.reports: list[Any] = []
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
         import geodl.symmetry as sym
 
         if name not in ("audit", "get_group"):
@@ -43,16 +44,19 @@ class SymmetryFixture:
 
     def assert_invariant(self, model: Any, group: Any, inputs: Any, **kwargs: Any) -> Any:
         """Assert ``model(g x) == model(x)`` (see :func:`geodl.symmetry.assert_invariant`)."""
+        __tracebackhide__ = True
         return self._call("assert_invariant", model, group, inputs, **kwargs)
 
     def assert_equivariant(
         self, model: Any, group: Any, inputs: Any, out_rep: Any = "equivariant", **kwargs: Any
     ) -> Any:
         """Assert ``model(g x) == rho(g) model(x)``."""
+        __tracebackhide__ = True
         return self._call("assert_equivariant", model, group, inputs, out_rep, **kwargs)
 
     def assert_forces(self, model: Any, group: Any, inputs: Any, **kwargs: Any) -> Any:
         """Assert that ``-dE/dx`` of an energy model is equivariant (exactly)."""
+        __tracebackhide__ = True
         report = self._call("check_forces", model, group, inputs, **kwargs)
         if report.verdict != "exact":
             raise AssertionError(f"forces are not equivariant:\n{report}")
@@ -60,6 +64,7 @@ class SymmetryFixture:
 
     def assert_declarations(self, model: Any, inputs: Any, **kwargs: Any) -> Any:
         """Assert every ``Declaration`` of ``model.declared_symmetries()`` is measured."""
+        __tracebackhide__ = True
         return self._call("assert_declarations", model, inputs, **kwargs)
 
     def check_invariance(self, model: Any, group: Any, inputs: Any, **kwargs: Any) -> Any:

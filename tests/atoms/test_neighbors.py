@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import ase
 import ase.build
+import numpy as np
 import pytest
 import torch
 from ase.neighborlist import neighbor_list as ase_neighbor_list
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geodl.atoms import neighbor_list
 
@@ -76,3 +79,22 @@ def test_errors() -> None:
         neighbor_list(pos, -1.0)
     with pytest.raises(ValueError, match="pbc"):
         neighbor_list(pos, 1.0, torch.eye(3), (True, True))
+
+
+@settings(max_examples=15)
+@given(
+    seed=st.integers(0, 10_000),
+    pbc=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+    cutoff=st.floats(1.5, 4.5),
+)
+def test_property_matches_ase_on_random_triclinic_cells(
+    seed: int, pbc: tuple[bool, bool, bool], cutoff: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    cell = np.diag(rng.uniform(2.0, 6.0, 3)) + rng.uniform(-1.0, 1.0, (3, 3))
+    n = int(rng.integers(1, 7))
+    atoms = ase.Atoms(f"Cu{n}", scaled_positions=rng.uniform(0, 1, (n, 3)), cell=cell, pbc=pbc)
+    edge_index, shifts = neighbor_list(
+        torch.tensor(atoms.positions), cutoff, torch.tensor(cell), pbc
+    )
+    assert _pairs(edge_index, shifts) == _ase_pairs(atoms, cutoff)

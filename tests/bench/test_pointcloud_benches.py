@@ -44,5 +44,5 @@ def test_tetris_quick_via_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "pointcloud", "--quick", "--set", "foo=1"]) == 2
     assert "Valid options: epochs" in capsys.readouterr().err
-    with pytest.raises(ValueError, match="Valid options: epochs, copies"):
+    with pytest.raises(ValueError, match="Valid options: epochs, copies, threads"):
         resolve_benchmark("tetris")(seed=0, quick=True, bar=2)

@@ -346,3 +346,23 @@ def test_declarations_are_validated() -> None:
     with pytest.raises(ValueError, match="unknown representation"):
         Declaration("SO3", "points", "spinor")
     assert Declaration("E3 x permutation", "atoms", "per-point:vector").verdict == "exact"
+
+
+def test_tolerance_is_calibrated_on_the_noise_floor() -> None:
+    x = torch.randn(8, 3)
+
+    def cancelling(p: torch.Tensor) -> torch.Tensor:
+        d = torch.cdist(p, p)
+        return (1000 * d - 999.9 * d).sum()  # float32: loses ~4 digits
+
+    r = check_invariance(cancelling, "SO3", x)
+    assert r.dtype == "float32" and r.verdict == "exact"
+    assert r.noise_floor > 1e-6 and r.tolerance >= 100 * r.noise_floor > 1e-4
+    assert any("amplifies round-off" in w for w in r.warnings)
+    # float64: the floor is ~1e-13, the tolerance stays 1e-10 and small breaks are found
+    r64 = check_invariance(cancelling, "SO3", x.double())
+    assert r64.tolerance == EXACT_TOLERANCE[F64] and not r64.warnings
+    broken = check_invariance(lambda p: cancelling(p) * (1 + 1e-4 * p[0, 0]), "SO3", x.double())
+    assert broken.verdict == "broken"
+    # an explicit tol is used as given
+    assert check_invariance(cancelling, "SO3", x, tol=1e-3).tolerance == 1e-3
