@@ -109,7 +109,7 @@ def _plot(angles: list[int], curves: dict[str, list[float]], n: int, note: str, 
         f"Procedural shapes ({n} classes), trained upright (z protocol), {note}", fontsize=9
     )
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left")
+    ax.legend(loc="center", bbox_to_anchor=(0.5, 0.62))
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=120)

@@ -84,7 +84,7 @@ class MDResult:
         return (
             f"{len(self.time_ps) - 1} frames over {self.time_ps[-1]:.3f} ps, "
             f"<T> = {self.temperature.mean():.0f} K, total-energy drift "
-            f"{self.drift_per_atom_per_ps * 1e3:+.3f} meV/atom/ps, fluctuation "
+            f"{self.drift_per_atom_per_ps * 1e3:+.2g} meV/atom/ps, fluctuation "
             f"{fluct * 1e3:.3f} meV/atom"
         )
 

@@ -96,7 +96,7 @@ def _plot(
     ax1.set_title("trained two-layer nets A σ(Bx + c)")
     ax1.legend(fontsize=8)
     for prefix, label, marker in (
-        ("two_layer", "trained (Adam)", "o-"),
+        ("two_layer", "trained (Adam + L-BFGS)", "o-"),
         ("random_features", "random features (ridge)", "s--"),
     ):
         errs = [results[f"{prefix} m={m}"]["test_mse"] for m in widths]

@@ -2,7 +2,7 @@
 [--set key=value ...]`` — train an interatomic potential; writes ``model.pt``,
 ``checkpoint.pt``, ``log.csv``, ``config.yaml`` and PNG plots into ``--out``.
 
-Several processes: ``torchrun --nproc_per_node=2 -m geodl.cli.main train ...``.
+Several processes: ``torchrun --nproc_per_node=2 --no-python geodl train ...``.
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"geodl train: error: {exc}\n")
         return 2
     distributed = init_distributed()
+    rank = torch.distributed.get_rank() if distributed else 0
     try:
         result = train(cfg)
     except (ValueError, TypeError) as exc:
@@ -100,8 +101,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if distributed and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
-    if result.out is not None and (not distributed or torch.distributed.get_rank() == 0):
-        pass
+    if rank != 0:
+        return 0
     print("\nvalidation errors of the saved model:")
     print(format_metrics(result.valid_metrics))
     if result.test_metrics:

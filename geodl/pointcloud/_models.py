@@ -211,8 +211,10 @@ class InvariantPointClassifier(nn.Module):
     r"""Point-cloud classifier invariant by construction: ``se_e2_a`` + DeepSets.
 
     Every point is the centre of a local environment, described exactly like an atom in
-    DeepPot-SE (:class:`geodl.atoms.SeADescriptor`, one point type), and the per-point
-    features are pooled by :class:`geodl.nn.DeepSets`:
+    DeepPot-SE (:class:`geodl.atoms.SeADescriptor`; all points are of one type, and with
+    ``centroid=True`` the cloud's centroid is added to every environment as one neighbour
+    of a second type), and the per-point features, standardised with training statistics
+    (:meth:`fit_statistics`), are pooled by :class:`geodl.nn.DeepSets`:
 
     .. math::
         \tilde x_i &= (x_i - \bar x)/\rho, \qquad
@@ -252,6 +254,9 @@ class InvariantPointClassifier(nn.Module):
         :math:`M_2`.
     radial_features : int
         Gaussians in the distance-to-centroid expansion (0: none).
+    centroid : bool
+        Add the centroid (in RMS-radius units) as a neighbour of type 1 of every point, so
+        each environment also sees the direction to the centre.
     chiral : bool
         Add ``num_pseudoscalars`` pseudoscalar features (SO(3) instead of O(3)).
     num_pseudoscalars : int

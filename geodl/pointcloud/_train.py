@@ -59,6 +59,7 @@ def train_classifier(
     seed: int = 0,
     val_data: Sequence[Any] | None = None,
     fit_statistics: bool = True,
+    point_dropout: float = 0.0,
     progress: bool = False,
 ) -> dict[str, list[float]]:
     r"""Train a classifier ``model(pos, batch) -> logits`` with Adam and cross-entropy.
@@ -87,6 +88,9 @@ def train_classifier(
     fit_statistics : bool
         First call ``model.fit_statistics(train_data)`` when the model has one (feature
         standardisation of :class:`InvariantPointClassifier`).
+    point_dropout : float
+        Augmentation: each cloud of each batch keeps a random fraction, uniform in
+        ``[1 - point_dropout, 1]``, of its points (0: off).
     progress : bool
         Show a tqdm progress bar.
 
@@ -104,6 +108,10 @@ def train_classifier(
     2
     """
     _check_orientation("train_classifier", orientation)
+    if not 0.0 <= point_dropout < 1.0:
+        raise ValueError(
+            f"train_classifier: 'point_dropout' must be in [0, 1), got {point_dropout!r}."
+        )
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"train_classifier: 'epochs' must be a positive integer, got {epochs!r}.")
     if len(train_data) == 0:
@@ -128,7 +136,10 @@ def train_classifier(
         total, correct, loss_sum = 0, 0, 0.0
         for batch in loader:
             pos = _oriented(batch, orientation, g)
-            logits = model(pos, batch.batch)
+            cloud = batch.batch
+            if point_dropout > 0:
+                pos, cloud = _drop_points(pos, cloud, int(batch.num_graphs), point_dropout, g)
+            logits = model(pos, cloud)
             loss = nn.functional.cross_entropy(logits, batch.y)
             opt.zero_grad()
             loss.backward()
@@ -146,6 +157,20 @@ def train_classifier(
             )
     model.eval()
     return history
+
+
+def _drop_points(
+    pos: Tensor, batch: Tensor, num_graphs: int, rate: float, g: torch.Generator
+) -> tuple[Tensor, Tensor]:
+    keep_frac = 1.0 - rate * torch.rand(num_graphs, generator=g, dtype=pos.dtype)
+    keep = torch.rand(pos.shape[0], generator=g, dtype=pos.dtype) < keep_frac[batch]
+    # never drop a cloud below 4 points: keep its first 4 anyway
+    first = torch.ones_like(batch, dtype=torch.bool)
+    first[1:] = batch[1:] != batch[:-1]
+    start = torch.cumsum(first.long(), 0)
+    rank = torch.arange(len(batch)) - torch.nonzero(first)[:, 0][start - 1]
+    keep |= rank < 4
+    return pos[keep], batch[keep]
 
 
 @torch.no_grad()

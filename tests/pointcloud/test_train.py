@@ -62,3 +62,20 @@ def test_train_errors() -> None:
         train_classifier(model, [])
     with pytest.raises(ValueError, match="empty"):
         evaluate(model, [])
+
+
+def test_point_dropout_keeps_every_cloud_and_trains() -> None:
+    from geodl.pointcloud._train import _drop_points
+
+    pos = torch.randn(30, 3)
+    batch = torch.tensor([0] * 5 + [1] * 20 + [2] * 5)
+    g = torch.Generator().manual_seed(0)
+    kept_pos, kept_batch = _drop_points(pos, batch, 3, 0.9, g)
+    counts = torch.bincount(kept_batch, minlength=3)
+    assert (counts >= 4).all() and counts.sum() < 30
+    assert kept_pos.shape == (len(kept_batch), 3)
+    model = PointNetBaseline(8, hidden=(8,), head=())
+    hist = train_classifier(model, tetris_dataset(copies=2), epochs=1, point_dropout=0.5)
+    assert len(hist["loss"]) == 1
+    with pytest.raises(ValueError, match="'point_dropout' must be in"):
+        train_classifier(model, tetris_dataset(), point_dropout=1.0)
