@@ -20,9 +20,24 @@ if __name__ == "__main__":
     args = parser.parse_args()
     atoms = read_structures(bundled_dataset("cuau"), index="0").structures[0].copy()
     calc = GeoDLCalculator(args.model, dtype="float64")
-    nve = run_md(atoms, calc, ensemble="nve", steps=args.steps, timestep_fs=2.0,
-                 temperature_K=300.0, log_every=10, trajectory=args.trajectory)
+    nve = run_md(
+        atoms,
+        calc,
+        ensemble="nve",
+        steps=args.steps,
+        timestep_fs=2.0,
+        temperature_K=300.0,
+        log_every=10,
+        trajectory=args.trajectory,
+    )
     print("NVE:", nve.summary())
-    hot = run_md(atoms, calc, ensemble="langevin", steps=args.steps, timestep_fs=2.0,
-                 temperature_K=900.0, log_every=10)
+    hot = run_md(
+        atoms,
+        calc,
+        ensemble="langevin",
+        steps=args.steps,
+        timestep_fs=2.0,
+        temperature_K=900.0,
+        log_every=10,
+    )
     print("Langevin 900 K:", hot.summary())

@@ -83,7 +83,14 @@ def main(argv: list[str] | None = None) -> int:
     curves: dict[str, list[float]] = {}
     for name, model in models.items():
         torch.manual_seed(args.seed)
-        train_classifier(model, splits["train"], epochs=epochs, orientation="z", seed=args.seed)
+        train_classifier(
+            model,
+            splits["train"],
+            epochs=epochs,
+            orientation="z",
+            seed=args.seed,
+            point_dropout=0.6,
+        )
         curves[name] = [accuracy_at_angle(model, splits["test"], a) for a in angles]
         print(name, " ".join(f"{a}:{acc:.2f}" for a, acc in zip(angles, curves[name], strict=True)))
 

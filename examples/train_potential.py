@@ -17,14 +17,16 @@ if __name__ == "__main__":
     parser.add_argument("--max-time", type=float, default=120.0)
     parser.add_argument("--out", default="runs/example")
     args = parser.parse_args()
-    config = load_config(overrides=[
-        f"data.train={bundled_dataset('cuau')}",
-        "data.test_fraction=0.1",
-        "model.r_cut=5.0",
-        f"training.max_time={args.max_time}",
-        "training.epochs=10000",
-        f"out={args.out}",
-    ])
+    config = load_config(
+        overrides=[
+            f"data.train={bundled_dataset('cuau')}",
+            "data.test_fraction=0.1",
+            "model.r_cut=5.0",
+            f"training.max_time={args.max_time}",
+            "training.epochs=10000",
+            f"out={args.out}",
+        ]
+    )
     result = train(config)
     print(format_metrics(result.test_metrics))
     print("files:", result.files)

@@ -294,7 +294,9 @@ class Trainer:
     Parameters
     ----------
     config : TrainConfig
-        The whole configuration (``out`` is the output directory; ``None`` writes nothing).
+        The whole configuration.
+    out : path or None
+        Output directory; by default ``config.out``; ``None`` writes no files.
     model : EnergyModel, optional
         A model to train; by default one is built from ``config.model`` with the species
         of the training set as ``type_map`` and :meth:`fit_statistics` applied.

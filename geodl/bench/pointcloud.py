@@ -9,7 +9,9 @@ a fixed angle about the horizontal x axis (``accuracy_vs_tilt``, plotted by
 ``examples/pointcloud_classification.py``).
 
 Options (``--set key=value``): ``epochs``, ``train_per_class``, ``test_per_class``,
-``min_points``, ``max_points``, ``threads`` (torch intra-op threads; 0: torch's default).
+``min_points``, ``max_points``, ``point_dropout`` (training augmentation of both models:
+each cloud keeps a random 40–100 % of its points), ``threads`` (torch intra-op threads;
+0: torch's default).
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-_DEFAULTS: dict[str, dict[str, int]] = {
+_DEFAULTS: dict[str, dict[str, Any]] = {
     "full": {
         "epochs": 30,
         "train_per_class": 40,
         "test_per_class": 20,
         "min_points": 128,
         "max_points": 256,
+        "point_dropout": 0.6,
         "threads": 0,
     },
     "quick": {
@@ -32,6 +35,7 @@ _DEFAULTS: dict[str, dict[str, int]] = {
         "test_per_class": 1,
         "min_points": 16,
         "max_points": 24,
+        "point_dropout": 0.6,
         "threads": 0,
     },
 }
@@ -107,7 +111,7 @@ def run(seed: int = 0, quick: bool = False, **options: Any) -> dict[str, Any]:
             f"bench pointcloud: unknown option(s) {', '.join(unknown)}. Valid options: "
             f"{', '.join(settings)}."
         )
-    settings.update({k: int(v) for k, v in options.items()})
+    settings.update({k: type(settings[k])(v) for k, v in options.items()})
     if settings["threads"] > 0:
         torch.set_num_threads(settings["threads"])
     splits = shape_splits(
@@ -131,7 +135,12 @@ def run(seed: int = 0, quick: bool = False, **options: Any) -> dict[str, Any]:
             model = make()
             start = time.perf_counter()
             train_classifier(
-                model, train, epochs=settings["epochs"], orientation=train_orientation, seed=seed
+                model,
+                train,
+                epochs=settings["epochs"],
+                orientation=train_orientation,
+                seed=seed,
+                point_dropout=settings["point_dropout"],
             )
             seconds += time.perf_counter() - start
             if train_orientation == "z":

@@ -129,7 +129,7 @@ class Conv1d(_PaddedConv, nn.Conv1d):
     >>> import torch
     >>> conv = Conv1d(1, 1, 3, padding="same", bias=False)
     >>> with torch.no_grad():
-    ...     conv.weight.copy_(torch.tensor([[[1.0, 0.0, -1.0]]]))
+    ...     _ = conv.weight.copy_(torch.tensor([[[1.0, 0.0, -1.0]]]))
     >>> conv(torch.tensor([[1.0, 2.0, -1.0, 1.0, -3.0]])).tolist()
     [[-2.0, 2.0, 1.0, 2.0, 1.0]]
     """

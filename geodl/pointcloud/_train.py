@@ -119,7 +119,10 @@ def train_classifier(
     if fit_statistics and hasattr(model, "fit_statistics"):
         model.fit_statistics(train_data)
     loader = _loader(train_data, batch_size, True, seed)
-    g = torch.Generator().manual_seed(int(seed) + 1)
+    g = torch.Generator().manual_seed(int(seed) + 1)  # orientations
+    g_drop = torch.Generator().manual_seed(
+        int(seed) + 3
+    )  # own stream: same drops in any orientation
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps = epochs * len(loader)
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -138,7 +141,7 @@ def train_classifier(
             pos = _oriented(batch, orientation, g)
             cloud = batch.batch
             if point_dropout > 0:
-                pos, cloud = _drop_points(pos, cloud, int(batch.num_graphs), point_dropout, g)
+                pos, cloud = _drop_points(pos, cloud, int(batch.num_graphs), point_dropout, g_drop)
             logits = model(pos, cloud)
             loss = nn.functional.cross_entropy(logits, batch.y)
             opt.zero_grad()
