@@ -662,9 +662,13 @@ class Trainer:
         files: dict[str, str] = {}
         if out is not None and self.rank == 0:
             files = {
-                "model": str(out / _MODEL),
-                "checkpoint": str(out / _CHECKPOINT),
-                "log": str(out / "log.csv"),
+                name: str(out / fname)
+                for name, fname in (
+                    ("model", _MODEL),
+                    ("checkpoint", _CHECKPOINT),
+                    ("log", "log.csv"),
+                )
+                if (out / fname).is_file()
             }
             if t.plots and history:
                 from geodl.atoms._plots import plot_learning_curves, plot_parity

@@ -12,15 +12,26 @@ from geodl.bench._registry import BENCHMARKS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", choices=sorted(BENCHMARKS), metavar="NAME",
-                        help="benchmark: " + ", ".join(sorted(BENCHMARKS)))
+    parser.add_argument(
+        "name",
+        choices=sorted(BENCHMARKS),
+        metavar="NAME",
+        help="benchmark: " + ", ".join(sorted(BENCHMARKS)),
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--json", type=Path, default=None, metavar="FILE",
-                        help="write the results as JSON to FILE")
-    parser.add_argument("--quick", action="store_true",
-                        help="a small, fast version (for smoke tests)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="benchmark-specific option, e.g. --set epochs=10 (repeatable)")
+    parser.add_argument(
+        "--json", type=Path, default=None, metavar="FILE", help="write the results as JSON to FILE"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a small, fast version (for smoke tests)"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="benchmark-specific option, e.g. --set epochs=10 (repeatable)",
+    )
 
 
 def _parse_value(text: str) -> Any:
@@ -59,11 +70,11 @@ def format_table(result: dict[str, Any]) -> str:
 
     header = ["model", *columns]
     body = [[name, *(fmt(m.get(c, "")) for c in columns)] for name, m in rows.items()]
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *body, strict=True)]
     lines = [f"task: {result.get('task')}   seed: {result.get('seed')}"]
-    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in body]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in body]
     return "\n".join(lines)
 
 

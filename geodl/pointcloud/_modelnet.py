@@ -98,7 +98,7 @@ class ModelNetFolder(torch.utils.data.Dataset):
     >>> root = tempfile.mkdtemp()
     >>> os.makedirs(os.path.join(root, "box", "train"))
     >>> _ = open(os.path.join(root, "box", "train", "a.off"), "w").write(
-    ...     "OFF\\n4 2 0\\n0 0 0\\n1 0 0\\n1 1 0\\n0 1 0\\n3 0 1 2\\n3 0 2 3\\n")
+    ...     "OFF\n4 2 0\n0 0 0\n1 0 0\n1 1 0\n0 1 0\n3 0 1 2\n3 0 2 3\n")
     >>> ds = ModelNetFolder(root, "train", num_points=16)
     >>> len(ds), ds[0].pos.shape, ds.classes
     (1, torch.Size([16, 3]), ['box'])
