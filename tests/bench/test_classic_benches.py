@@ -53,7 +53,14 @@ def test_uap_quick_cli(tmp_path, capsys) -> None:
 
 def test_uap_plot(tmp_path) -> None:
     r = resolve_benchmark("uap")(
-        seed=0, quick=False, widths=[1, 4], steps=30, plot=str(tmp_path / "fig.png")
+        seed=0,
+        quick=False,
+        widths=[1, 4],
+        steps=30,
+        polish=5,
+        n_train=64,
+        threads=1,
+        plot=str(tmp_path / "fig.png"),
     )
     assert (tmp_path / "fig.png").stat().st_size > 1000 and r["plot"].endswith("fig.png")
 
