@@ -89,6 +89,60 @@ class _PaddedConv:
             return F.pad(x, self._pad, mode="constant", value=0.0)
         return F.pad(x, self._pad, mode="circular")
 
+    # Shared by Conv1d / Conv2d; each sets these class attributes.
+    _owner: str
+    _layout: str  # unbatched layout shown in errors, e.g. "(C, L)"
+    _input_kind: str  # harness input kind
+    in_channels: int
+    out_channels: int
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    weight: torch.Tensor
+    bias: torch.Tensor | None
+
+    def _init_conv(
+        self,
+        torch_cls: type[nn.Module],
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        padding: str,
+        stride: int,
+        bias: bool,
+    ) -> None:
+        for name, v in (
+            ("in_channels", in_channels),
+            ("out_channels", out_channels),
+            ("kernel_size", kernel_size),
+            ("stride", stride),
+        ):
+            check_positive_int(self._owner, name, v)
+        torch_cls.__init__(
+            self, in_channels, out_channels, kernel_size, stride=stride, padding=0, bias=bias
+        )
+        self._setup_padding(self._owner, padding, self.kernel_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        spatial = len(self.kernel_size)
+        xb, unbatched = as_batch(self._owner, x, spatial + 1, self._layout)
+        if xb.shape[1] != self.in_channels:
+            batched_layout = "(B, " + self._layout[1:]
+            raise ValueError(
+                f"{self._owner}: expected {self.in_channels} input channels, got shape "
+                f"{tuple(x.shape)}. Channels come first: {self._layout} or {batched_layout}."
+            )
+        y = self._conv_forward(self._padded(xb), self.weight, self.bias)  # type: ignore[attr-defined]
+        return y.squeeze(0) if unbatched else y
+
+    def declared_symmetries(self) -> list[Declaration]:
+        return conv_declarations(self.padding_name, self.stride[0], self._input_kind)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size[0]}, "
+            f"padding={self.padding_name!r}, stride={self.stride[0]}, bias={self.bias is not None}"
+        )
+
 
 class Conv1d(_PaddedConv, nn.Conv1d):
     r"""1D convolution layer (cross-correlation, as in the lecture and in torch).
@@ -134,6 +188,10 @@ class Conv1d(_PaddedConv, nn.Conv1d):
     [[-2.0, 2.0, 1.0, 2.0, 1.0]]
     """
 
+    _owner = "Conv1d"
+    _layout = "(C, L)"
+    _input_kind = "signal"
+
     def __init__(
         self,
         in_channels: int,
@@ -143,36 +201,7 @@ class Conv1d(_PaddedConv, nn.Conv1d):
         stride: int = 1,
         bias: bool = True,
     ) -> None:
-        for name, v in (
-            ("in_channels", in_channels),
-            ("out_channels", out_channels),
-            ("kernel_size", kernel_size),
-            ("stride", stride),
-        ):
-            check_positive_int("Conv1d", name, v)
-        nn.Conv1d.__init__(
-            self, in_channels, out_channels, kernel_size, stride=stride, padding=0, bias=bias
-        )
-        self._setup_padding("Conv1d", padding, self.kernel_size)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        xb, unbatched = as_batch("Conv1d", x, 2, "(C, L)")
-        if xb.shape[1] != self.in_channels:
-            raise ValueError(
-                f"Conv1d: expected {self.in_channels} input channels, got shape "
-                f"{tuple(x.shape)}. Channels come first: (C, L) or (B, C, L)."
-            )
-        y = self._conv_forward(self._padded(xb), self.weight, self.bias)
-        return y.squeeze(0) if unbatched else y
-
-    def declared_symmetries(self) -> list[Declaration]:
-        return conv_declarations(self.padding_name, self.stride[0], "signal")
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size[0]}, "
-            f"padding={self.padding_name!r}, stride={self.stride[0]}, bias={self.bias is not None}"
-        )
+        self._init_conv(nn.Conv1d, in_channels, out_channels, kernel_size, padding, stride, bias)
 
 
 class Conv2d(_PaddedConv, nn.Conv2d):
@@ -212,6 +241,10 @@ class Conv2d(_PaddedConv, nn.Conv2d):
     torch.Size([8, 16, 16])
     """
 
+    _owner = "Conv2d"
+    _layout = "(C, H, W)"
+    _input_kind = "image"
+
     def __init__(
         self,
         in_channels: int,
@@ -221,36 +254,7 @@ class Conv2d(_PaddedConv, nn.Conv2d):
         stride: int = 1,
         bias: bool = True,
     ) -> None:
-        for name, v in (
-            ("in_channels", in_channels),
-            ("out_channels", out_channels),
-            ("kernel_size", kernel_size),
-            ("stride", stride),
-        ):
-            check_positive_int("Conv2d", name, v)
-        nn.Conv2d.__init__(
-            self, in_channels, out_channels, kernel_size, stride=stride, padding=0, bias=bias
-        )
-        self._setup_padding("Conv2d", padding, self.kernel_size)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        xb, unbatched = as_batch("Conv2d", x, 3, "(C, H, W)")
-        if xb.shape[1] != self.in_channels:
-            raise ValueError(
-                f"Conv2d: expected {self.in_channels} input channels, got shape "
-                f"{tuple(x.shape)}. Channels come first: (C, H, W) or (B, C, H, W)."
-            )
-        y = self._conv_forward(self._padded(xb), self.weight, self.bias)
-        return y.squeeze(0) if unbatched else y
-
-    def declared_symmetries(self) -> list[Declaration]:
-        return conv_declarations(self.padding_name, self.stride[0], "image")
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size[0]}, "
-            f"padding={self.padding_name!r}, stride={self.stride[0]}, bias={self.bias is not None}"
-        )
+        self._init_conv(nn.Conv2d, in_channels, out_channels, kernel_size, padding, stride, bias)
 
 
 class _Pool(nn.Module):
