@@ -39,8 +39,18 @@ def _check_orientation(owner: str, orientation: str) -> None:
         )
 
 
-def _oriented(batch: Any, orientation: str, g: torch.Generator) -> Tensor:
-    pos = batch.pos
+def _float_dtype(model: nn.Module) -> torch.dtype:
+    """The dtype of the model's floating-point parameters (default: torch's default)."""
+    for p in model.parameters():
+        if p.is_floating_point():
+            return p.dtype
+    return torch.get_default_dtype()
+
+
+def _oriented(batch: Any, orientation: str, g: torch.Generator, dtype: torch.dtype) -> Tensor:
+    # Cast first, rotate second: a float64 model then sees its clouds turned to float64
+    # accuracy, so differently oriented copies differ only at that level.
+    pos = batch.pos.to(dtype)
     if orientation == "none":
         return pos
     rot = random_rotations(int(batch.num_graphs), orientation, g, pos.dtype)
@@ -138,7 +148,7 @@ def train_classifier(
         model.train()
         total, correct, loss_sum = 0, 0, 0.0
         for batch in loader:
-            pos = _oriented(batch, orientation, g)
+            pos = _oriented(batch, orientation, g, _float_dtype(model))
             cloud = batch.batch
             if point_dropout > 0:
                 pos, cloud = _drop_points(pos, cloud, int(batch.num_graphs), point_dropout, g_drop)
@@ -199,7 +209,7 @@ def predict(
     g = torch.Generator().manual_seed(int(seed) + 2)
     preds, labels = [], []
     for batch in _loader(data, batch_size, False, seed):
-        pos = _oriented(batch, orientation, g)
+        pos = _oriented(batch, orientation, g, _float_dtype(model))
         preds.append(model(pos, batch.batch).argmax(-1))
         labels.append(batch.y)
     model.train(was_training)
