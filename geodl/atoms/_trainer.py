@@ -511,6 +511,24 @@ class Trainer:
             epoch_limit = epoch  # the resumed run had already stopped early
         else:
             epoch_limit = t.epochs
+
+        def save_checkpoint(elapsed: float) -> None:
+            # reads the loop's current epoch, step, best score, ... when called
+            assert out is not None
+            state = self._checkpoint(
+                model,
+                optimizer,
+                ema,
+                shuffle,
+                epoch,
+                step,
+                elapsed,
+                best_score,
+                bad_epochs,
+                history,
+            )
+            atomic_save(state, out / _CHECKPOINT)
+
         self.log(_table_header())
         while epoch < epoch_limit:
             perm = torch.randperm(n_train, generator=shuffle).tolist()
@@ -558,21 +576,7 @@ class Trainer:
                 if epoch % t.valid_every != 0 and epoch < t.epochs:
                     if out is not None and self.rank == 0:  # no completed epoch is lost
                         elapsed = time.perf_counter() - t_start
-                        atomic_save(
-                            self._checkpoint(
-                                model,
-                                optimizer,
-                                ema,
-                                shuffle,
-                                epoch,
-                                step,
-                                elapsed,
-                                best_score,
-                                bad_epochs,
-                                history,
-                            ),
-                            out / _CHECKPOINT,
-                        )
+                        save_checkpoint(elapsed)
                     continue
             elif b == 0 and history:
                 break  # stopped before any step of this epoch: nothing new to validate
@@ -608,21 +612,7 @@ class Trainer:
             if out is not None and self.rank == 0:
                 self._write_csv(history, out / "log.csv")
                 if completed:
-                    atomic_save(
-                        self._checkpoint(
-                            model,
-                            optimizer,
-                            ema,
-                            shuffle,
-                            epoch,
-                            step,
-                            elapsed,
-                            best_score,
-                            bad_epochs,
-                            history,
-                        ),
-                        out / _CHECKPOINT,
-                    )
+                    save_checkpoint(elapsed)
             for cb in self.callbacks:
                 cb(self, row)
             if not completed:
