@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from pathlib import Path
 
 import torch
@@ -26,17 +25,10 @@ import torch
 
 def accuracy_at_angle(model: torch.nn.Module, data: list, angle_deg: float) -> float:
     """Accuracy after tilting every cloud by ``angle_deg`` about the x axis."""
+    from geodl.bench.pointcloud import tilted
     from geodl.pointcloud import evaluate
 
-    a = math.radians(angle_deg)
-    c, s = math.cos(a), math.sin(a)
-    tilt = torch.tensor([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
-    tilted = []
-    for d in data:
-        t = d.clone()
-        t.pos = d.pos @ tilt.T
-        tilted.append(t)
-    return evaluate(model, tilted, orientation="none")
+    return evaluate(model, tilted(data, angle_deg), orientation="none")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         _plot(angles, curves, len(bench["classes"]), title, args.out)
         return 0
 
+    from geodl.bench.pointcloud import TILT_ANGLES
     from geodl.pointcloud import (
         SHAPE_CLASSES,
         InvariantPointClassifier,
@@ -79,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             n, k=16, embed_widths=(8, 16), axis_neurons=4, hidden=(64, 64), head=(64,)
         ),
     }
-    angles = list(range(0, 181, 15))
+    angles = TILT_ANGLES
     curves: dict[str, list[float]] = {}
     for name, model in models.items():
         torch.manual_seed(args.seed)

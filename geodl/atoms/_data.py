@@ -225,10 +225,7 @@ class AtomsDataset:
         self.check_species(type_map)
         graphs = []
         for i, atoms in enumerate(self.structures):
-            g = atoms_to_graph(atoms, type_map, cutoff)
-            for name in ("pos", "cell", "shifts"):
-                if hasattr(g, name) and getattr(g, name) is not None:
-                    setattr(g, name, getattr(g, name).to(dtype))
+            g = atoms_to_graph(atoms, type_map, cutoff, dtype)
             g.energy = torch.tensor([self.energy[i]], dtype=dtype)
             g.forces = torch.as_tensor(self.forces[i], dtype=dtype)
             g.stress = torch.as_tensor(self.stress[i], dtype=dtype).reshape(1, 3, 3)

@@ -103,6 +103,14 @@ def sample_md(
     return frames
 
 
+def _check_runs(name: str, temperatures: Sequence[float], frames_per_run: int = 1) -> None:
+    """Reject settings that would divide by zero or never finish."""
+    if len(temperatures) == 0:
+        raise ValueError(f"{name}: 'temperatures' is empty; pass at least one temperature in K.")
+    if frames_per_run < 1:
+        raise ValueError(f"{name}: 'frames_per_run' must be >= 1, got {frames_per_run!r}.")
+
+
 def _cuau_structure(kind: str, x_au: float, rng: np.random.RandomState) -> Atoms:
     from ase.build import bulk, fcc111
 
@@ -114,7 +122,7 @@ def _cuau_structure(kind: str, x_au: float, rng: np.random.RandomState) -> Atoms
         atoms.set_cell(atoms.cell[:] @ strain, scale_atoms=True)
     elif kind == "slab":
         atoms = fcc111("Cu", size=(2, 2, 8), a=a, vacuum=5.0)  # 32 atoms, pbc (T, T, F)
-    else:  # pragma: no cover - internal
+    else:  # pragma: no cover - make_cuau_emt validates kinds
         raise ValueError(kind)
     n = len(atoms)
     n_au = int(round(x_au * n))
@@ -147,6 +155,13 @@ def make_cuau_emt(
     >>> len(frames), len(frames[0])
     (4, 32)
     """
+    bad = [k for k in kinds if k not in ("bulk", "vacancy", "slab")]
+    if bad or not kinds:
+        raise ValueError(
+            f"make_cuau_emt: kinds must be a non-empty subset of 'bulk', 'vacancy', 'slab'; "
+            f"got {list(kinds)!r}."
+        )
+    _check_runs("make_cuau_emt", temperatures, frames_per_run)
     rng = np.random.RandomState(seed)
     frames: list[Atoms] = []
     combos = [(k, t) for t in temperatures for k in kinds]
@@ -199,6 +214,7 @@ def make_molecule_mmff94(
                 "; or pass smiles=..."
             )
         smiles = MOLECULES[name]
+    _check_runs("make_molecule_mmff94", temperatures)
     atoms, mol = molecule_from_smiles(smiles, seed=seed)
     rng = np.random.RandomState(seed)
     frames: list[Atoms] = []
@@ -240,6 +256,7 @@ def make_argon_lj(
     """
     from ase.build import bulk
 
+    _check_runs("make_argon_lj", temperatures)
     rng = np.random.RandomState(seed)
     a0 = 2 ** (2 / 3) * ARGON_SIGMA * 1.09  # ~5.26 Å, near the fcc minimum
     frames: list[Atoms] = []

@@ -21,7 +21,7 @@ import os
 import random
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,8 +87,12 @@ def _collate(graphs: Sequence[Any]) -> Any:
     return Batch.from_data_list(list(graphs))
 
 
-def _batches(graphs: Sequence[Any], batch_size: int) -> list[Any]:
-    return [_collate(graphs[i : i + batch_size]) for i in range(0, len(graphs), batch_size)]
+def _batches(graphs: Sequence[Any], batch_size: int) -> Iterator[Any]:
+    """Collate one batch at a time (never all batches in memory at once)."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size!r}.")
+    for i in range(0, len(graphs), batch_size):
+        yield _collate(graphs[i : i + batch_size])
 
 
 def _device(name: str) -> torch.device:

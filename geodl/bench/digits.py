@@ -76,6 +76,7 @@ def _run(
         data = data._replace(x_train=data.x_train[:200], y_train=data.y_train[:200])
     results: dict[str, dict[str, Any]] = {"svc": _svc(data)}
     results["svc"]["anchor"] = ANCHORS["svc"]
+    n_epochs = 1 if quick else (epochs or 60)
 
     torch.manual_seed(seed)
     lenet = LeNet5(
@@ -95,7 +96,7 @@ def _run(
         data,
         task="classification",
         seed=seed,
-        epochs=1 if quick else (epochs or 60),
+        epochs=n_epochs,
         lr=2e-3,
         weight_decay=1e-2,
         batch_size=64,
@@ -109,7 +110,7 @@ def _run(
         flat,
         task="classification",
         seed=seed,
-        epochs=1 if quick else (epochs or 60),
+        epochs=n_epochs,
         lr=1e-3,
         weight_decay=1e-2,
         batch_size=64,

@@ -50,30 +50,49 @@ def _models(num_classes: int, quick: bool) -> dict[str, Any]:
     from geodl.pointcloud import InvariantPointClassifier, PointNetBaseline
 
     if quick:
-        return {
-            "pointnet": lambda: PointNetBaseline(num_classes, hidden=(16, 16), head=(16,)),
-            "invariant": lambda: InvariantPointClassifier(
-                num_classes,
-                k=6,
-                embed_widths=(4, 8),
-                axis_neurons=2,
-                num_pseudoscalars=2,
-                hidden=(16,),
-                head=(16,),
-            ),
-        }
-    return {
-        "pointnet": lambda: PointNetBaseline(num_classes),
-        "invariant": lambda: InvariantPointClassifier(
-            num_classes,
+        pointnet = dict(hidden=(16, 16), head=(16,))
+        invariant = dict(
+            k=6, embed_widths=(4, 8), axis_neurons=2, num_pseudoscalars=2, hidden=(16,), head=(16,)
+        )
+    else:
+        pointnet = {}
+        invariant = dict(
             k=16,
             embed_widths=(8, 16),
             axis_neurons=4,
             num_pseudoscalars=8,
             hidden=(64, 64),
             head=(64,),
-        ),
+        )
+    return {
+        "pointnet": lambda: PointNetBaseline(num_classes, **pointnet),
+        "invariant": lambda: InvariantPointClassifier(num_classes, **invariant),
     }
+
+
+def _apply_options(task: str, defaults: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    """``defaults`` updated by ``options``, each converted to its default's type.
+
+    Raises ``ValueError`` naming the valid options for an unknown key, and the expected
+    type for a value that does not convert. Shared by ``bench pointcloud`` and ``tetris``.
+    """
+    settings = dict(defaults)
+    unknown = sorted(set(options) - set(settings))
+    if unknown:
+        raise ValueError(
+            f"bench {task}: unknown option(s) {', '.join(unknown)}. Valid options: "
+            f"{', '.join(settings)}."
+        )
+    for key, value in options.items():
+        kind = type(settings[key])
+        try:
+            settings[key] = kind(value)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"bench {task}: option {key!r} must be {kind.__name__} "
+                f"(e.g. --set {key}={defaults[key]}), got {value!r}."
+            ) from None
+    return settings
 
 
 TILT_ANGLES = list(range(0, 181, 15))
@@ -109,14 +128,7 @@ def run(seed: int = 0, quick: bool = False, **options: Any) -> dict[str, Any]:
         train_classifier,
     )
 
-    settings = dict(_DEFAULTS["quick" if quick else "full"])
-    unknown = sorted(set(options) - set(settings))
-    if unknown:
-        raise ValueError(
-            f"bench pointcloud: unknown option(s) {', '.join(unknown)}. Valid options: "
-            f"{', '.join(settings)}."
-        )
-    settings.update({k: type(settings[k])(v) for k, v in options.items()})
+    settings = _apply_options("pointcloud", _DEFAULTS["quick" if quick else "full"], options)
     dtypes = {"float32": torch.float32, "float64": torch.float64}
     if settings["invariant_dtype"] not in dtypes:
         raise ValueError(

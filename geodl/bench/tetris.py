@@ -28,6 +28,7 @@ def run(seed: int = 0, quick: bool = False, **options: Any) -> dict[str, Any]:
     """Run the benchmark; see the module docstring. Returns the JSON-able result."""
     import torch
 
+    from geodl.bench.pointcloud import _apply_options
     from geodl.pointcloud import (
         InvariantPointClassifier,
         PointNetBaseline,
@@ -36,14 +37,7 @@ def run(seed: int = 0, quick: bool = False, **options: Any) -> dict[str, Any]:
         train_classifier,
     )
 
-    settings = dict(_DEFAULTS["quick" if quick else "full"])
-    unknown = sorted(set(options) - set(settings))
-    if unknown:
-        raise ValueError(
-            f"bench tetris: unknown option(s) {', '.join(unknown)}. Valid options: "
-            f"{', '.join(settings)}."
-        )
-    settings.update({k: int(v) for k, v in options.items()})
+    settings = _apply_options("tetris", _DEFAULTS["quick" if quick else "full"], options)
     if settings["threads"] > 0:
         torch.set_num_threads(settings["threads"])
     train = tetris_dataset(copies=1, orientation="none")

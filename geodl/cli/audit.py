@@ -10,7 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from geodl.cli.check import UsageError, add_common, prepare, write_json
+from geodl.cli.check import (
+    UsageError,
+    add_common,
+    model_failed,
+    prepare,
+    usage_error,
+    write_json,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,28 +31,20 @@ def run(args: argparse.Namespace) -> int:
     from geodl.symmetry import audit
 
     try:
-        model, spec, inputs = prepare(args)
+        model, spec, _ = prepare(args)
     except (UsageError, ValueError) as exc:
-        sys.stderr.write(f"geodl audit: error: {exc}\n")
-        return 2
+        return usage_error("audit", exc)
     try:
         result = audit(
             model,
-            inputs,
+            spec,
             args.output,
-            kind=spec.kind,
             samples=args.samples,
             seed=args.seed,
             approx_tol=args.tolerance,
         )
     except (ValueError, TypeError, RuntimeError) as exc:
-        sys.stderr.write(
-            f"geodl audit: error: auditing {args.target} on {args.input} failed: "
-            f"{type(exc).__name__}: {exc}\nCheck that the model takes one unbatched input "
-            "of that SPEC and that --output matches its output.\n"
-        )
-        return 2
-    result.spec = str(spec)
+        return model_failed("audit", "auditing", args, exc)
     if args.plain or not sys.stdout.isatty():
         print(result)
     else:

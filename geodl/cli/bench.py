@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from geodl.bench._registry import BENCHMARKS
+from geodl.cli.check import write_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,9 +47,9 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
     """Turn ``["a=1", "b=x"]`` into ``{"a": 1, "b": "x"}`` (values parsed as JSON)."""
     options: dict[str, Any] = {}
     for pair in pairs:
-        if "=" not in pair:
-            raise ValueError(f"--set expects KEY=VALUE, got {pair!r}.")
-        key, value = pair.split("=", 1)
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set expects KEY=VALUE (e.g. --set epochs=10), got {pair!r}.")
         options[key.strip().replace("-", "_")] = _parse_value(value)
     return options
 
@@ -78,19 +80,33 @@ def format_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _check_options(name: str, func: Any, options: dict[str, Any]) -> None:
+    """Reject ``--set`` keys the benchmark's ``run`` does not take (unless it takes **kw)."""
+    params = inspect.signature(func).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return  # the benchmark validates its own options
+    valid = [k for k in params if k not in ("seed", "quick")]
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"unknown option(s) for benchmark {name!r}: {', '.join(unknown)}. "
+            f"Valid options: {', '.join(valid) or '(none)'}."
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     from geodl.bench._registry import resolve_benchmark
 
     try:
         options = parse_options(args.set)
         func = resolve_benchmark(args.name)
+        _check_options(args.name, func, options)
         result = func(seed=args.seed, quick=args.quick, **options)
-    except (ValueError, TypeError) as exc:
+    except ValueError as exc:  # bad names or option values; other errors are bugs
         sys.stderr.write(f"geodl bench: error: {exc}\n")
         return 2
     print(format_table(result))
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+        write_json(args.json, result)
         print(f"wrote {args.json}")
     return 0

@@ -150,6 +150,22 @@ def write_json(path: Path, payload: Any) -> None:
     path.write_text(json.dumps(payload, indent=2) + "\n")
 
 
+def usage_error(command: str, message: object) -> int:
+    """Print ``geodl COMMAND: error: MESSAGE`` on stderr; return exit code 2."""
+    sys.stderr.write(f"geodl {command}: error: {message}\n")
+    return 2
+
+
+def model_failed(command: str, verb: str, args: argparse.Namespace, exc: Exception) -> int:
+    """Report a model that raised while being checked; return exit code 2."""
+    return usage_error(
+        command,
+        f"{verb} {args.target} on {args.input} failed: {type(exc).__name__}: {exc}\n"
+        "Check that the model takes one unbatched input of that SPEC and that --output "
+        "matches its output.",
+    )
+
+
 def prepare(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """Load the target and make the input; UsageError on bad usage."""
     from geodl.symmetry import make_inputs, parse_input_spec, validate_rep
@@ -175,8 +191,7 @@ def run(args: argparse.Namespace) -> int:
         group = get_group(args.group)
         group.check_acts_on(spec.kind)
     except (UsageError, ValueError) as exc:
-        sys.stderr.write(f"geodl check: error: {exc}\n")
-        return 2
+        return usage_error("check", exc)
     try:
         report = check_equivariance(
             model,
@@ -189,12 +204,7 @@ def run(args: argparse.Namespace) -> int:
             approx_tol=args.tolerance,
         )
     except (ValueError, TypeError, RuntimeError) as exc:
-        sys.stderr.write(
-            f"geodl check: error: checking {args.target} on {args.input} failed: "
-            f"{type(exc).__name__}: {exc}\nCheck that the model takes one unbatched input "
-            "of that SPEC and that --output matches its output.\n"
-        )
-        return 2
+        return model_failed("check", "checking", args, exc)
     print(report)
     if args.json is not None:
         write_json(args.json, [report.to_dict()])

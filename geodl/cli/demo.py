@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
 
     # 3. symmetry audit of the trained model (energy of one structure)
     print("\n== 3. symmetry audit of the trained model (atoms input: species, positions, cell) ==")
-    model64 = GeoDLCalculator(result.model, dtype="float64").model
+    model64 = calc.model  # the float64 copy made for MD
     energy = model64.energy_function()
     inputs = (
         torch.as_tensor([model64.type_map.index(s) for s in atoms.get_chemical_symbols()]),

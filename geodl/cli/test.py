@@ -44,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from geodl.atoms._trainer import evaluate, format_metrics
 
     try:
+        if args.batch_size < 1:
+            raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}.")
         if not args.model.is_file():
             raise ValueError(
                 f"--model: no such file {str(args.model)!r}; pass out/model.pt "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -53,11 +54,7 @@ def load_mnist1d(seed: int = 42, shuffle_positions: bool = False, **overrides: o
     args["seed"] = int(seed)
     args["shuffle_seq"] = bool(shuffle_positions)
 
-    class _Args:  # the package reads attributes
-        pass
-
-    ns = _Args()
-    ns.__dict__.update(args)
+    ns = SimpleNamespace(**args)  # the package reads attributes
     np_state, py_state = np.random.get_state(), random.getstate()
     try:
         d = make_dataset(ns)

@@ -56,6 +56,14 @@ class _Recurrent(nn.Module):
             )
         return xb, unbatched
 
+    def hidden_states(self, x: torch.Tensor) -> torch.Tensor:
+        """All hidden states ``(B, T, H)`` of a batched input ``(B, T, F)``."""
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        xb, unbatched = self._prepare(x)
+        return self._read(self.hidden_states(xb), unbatched)
+
     def _read(self, hs: torch.Tensor, unbatched: bool) -> torch.Tensor:
         y = self.output(hs) if self.output is not None else hs
         if self.readout == "last":
@@ -134,10 +142,6 @@ class VanillaRNN(_Recurrent):
             h = torch.tanh(xp[:, t] + self.W_hh(h))
             hs.append(h)
         return torch.stack(hs, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        xb, unbatched = self._prepare(x)
-        return self._read(self.hidden_states(xb), unbatched)
 
     def extra_repr(self) -> str:
         return (
@@ -293,10 +297,6 @@ class LSTM(_Recurrent):
                 h = o * torch.tanh(c)
             hs.append(h)
         return torch.stack(hs, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        xb, unbatched = self._prepare(x)
-        return self._read(self.hidden_states(xb), unbatched)
 
     def extra_repr(self) -> str:
         return (

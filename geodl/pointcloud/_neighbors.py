@@ -133,12 +133,9 @@ def radius_edges(pos: Tensor, r_cut: float, batch: Tensor | None = None) -> Tens
     b = batch.cpu()
     p = p - p.min(0).values  # every cloud now lies in [0, extent]^3
     length = float(p.max()) + 2.0 * float(r_cut) + 1.0
-    shifted = p.clone()
-    shifted[:, 0] += b.to(torch.float64) * length
+    p[:, 0] += b.to(torch.float64) * length  # p is a fresh tensor: shift it in place
     calc = NeighborList(cutoff=float(r_cut), full_list=True, sorted=True)
-    i, j = calc.compute(
-        points=shifted.numpy(), box=np.zeros((3, 3)), periodic=False, quantities="ij"
-    )
+    i, j = calc.compute(points=p.numpy(), box=np.zeros((3, 3)), periodic=False, quantities="ij")
     return torch.from_numpy(np.stack([i, j]).astype(np.int64)).to(pos.device)
 
 

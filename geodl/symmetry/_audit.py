@@ -133,6 +133,7 @@ def make_inputs(
 
 
 _SYMBOL = {"exact": "exact", "approximate": "approx.", "broken": "BROKEN"}
+_HEADER = ("group", "verdict", "max rel err", "max abs err", "tolerance", "dtype", "notes")
 
 
 @dataclass
@@ -208,7 +209,7 @@ class AuditReport:
         return rows
 
     def __str__(self) -> str:
-        header = ["group", "verdict", "max rel err", "max abs err", "tolerance", "dtype", "notes"]
+        header = list(_HEADER)
         body = self.rows()
         widths = [max(len(x) for x in col) for col in zip(header, *body, strict=False)]
 
@@ -234,7 +235,7 @@ class AuditReport:
             return
         colour = {"exact": "green", "approx.": "yellow", "BROKEN": "bold red"}
         table = Table(title=f"audit: {self.spec} -> {self.out_rep}")
-        for h in ["group", "verdict", "max rel err", "max abs err", "tolerance", "dtype", "notes"]:
+        for h in _HEADER:
             table.add_column(h)
         for row in self.rows():
             row = list(row)

@@ -24,7 +24,6 @@ any e3nn irreps string, e.g. ``"2x0e + 1x1o"``
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -225,9 +224,3 @@ def _equivariant(g: GroupElement, y: Tensor, kind: str) -> Tensor:
             f"{tuple(y.shape)}; use 'invariant' for pooled outputs."
         )
     return g.act_grid(y, kind)
-
-
-def rep_function(rep: str, kind: str) -> Callable[[GroupElement, Tensor], Tensor]:
-    """``rho`` as a function ``(g, y) -> rho(g) y`` for outputs of models on ``kind``."""
-    validate_rep(rep)
-    return lambda g, y: apply_rep(rep, g, y, kind)

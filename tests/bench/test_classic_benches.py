@@ -73,6 +73,13 @@ def test_shuffled_augmentation_acts_in_the_original_frame() -> None:
     perm = torch.randperm(40)
     x = torch.randn(6, 1, 40)
     plain = shift_augmentation(3, "signal")(x, torch.Generator().manual_seed(0))
+    # each signal is circularly rolled by some s in [-3, 3], and not all by 0
+    shifts = []
+    for i in range(6):
+        found = [s for s in range(-3, 4) if torch.equal(plain[i], x[i].roll(s, -1))]
+        assert len(found) == 1, i
+        shifts += found
+    assert any(shifts)
     for layout, view in (("signal", x[..., perm]), ("flat", x[..., perm].flatten(1))):
         shuffled = shift_augmentation(3, layout, perm)(view, torch.Generator().manual_seed(0))
         torch.testing.assert_close(shuffled.reshape(6, 1, 40), plain[..., perm])
@@ -80,3 +87,39 @@ def test_shuffled_augmentation_acts_in_the_original_frame() -> None:
         x[..., perm].transpose(1, 2), torch.Generator().manual_seed(0)
     )
     torch.testing.assert_close(seq.transpose(1, 2), plain[..., perm])
+
+
+def test_find_permutation_recovers_the_shuffle() -> None:
+    import torch
+
+    from geodl.bench.mnist1d import _find_permutation
+    from geodl.data import Split
+
+    perm = torch.randperm(40)
+    x = torch.randn(50, 1, 40)
+    plain = Split(x, torch.zeros(50), x, torch.zeros(50))
+    shuffled = Split(x[..., perm], torch.zeros(50), x[..., perm], torch.zeros(50))
+    assert torch.equal(_find_permutation(plain, shuffled), perm)
+
+
+def test_digits_random_shift_translates_with_zero_fill() -> None:
+    import torch
+    import torch.nn.functional as F
+
+    from geodl.bench.digits import random_shift
+
+    x = torch.rand(16, 1, 8, 8) + 1.0  # no zeros, so the fill is visible
+    out = random_shift(x, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape
+    padded = F.pad(x, (1, 1, 1, 1))
+    offsets = []
+    for i in range(16):
+        found = [
+            (dy, dx)
+            for dy in range(3)
+            for dx in range(3)
+            if torch.equal(out[i], padded[i, :, dy : dy + 8, dx : dx + 8])
+        ]
+        assert len(found) == 1, i
+        offsets += found
+    assert len(set(offsets)) > 1  # the shifts are random, not constant

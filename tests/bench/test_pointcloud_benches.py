@@ -22,6 +22,10 @@ def test_pointcloud_quick_json_contract() -> None:
     inv = result["results"]["invariant"]
     # invariant by construction: the same test clouds in any orientation, the same answers
     assert inv["z/z"] == inv["z/SO3"]
+    curves = result["accuracy_vs_tilt"]
+    assert curves["angles_deg"] == [0, 90, 180]
+    assert len(curves["invariant"]) == 3 and len(set(curves["invariant"])) == 1
+    assert result["settings"]["invariant_dtype"] == "float64"
     json.dumps(result)
 
 
@@ -46,3 +50,7 @@ def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
     assert "Valid options: epochs" in capsys.readouterr().err
     with pytest.raises(ValueError, match="Valid options: epochs, copies, threads"):
         resolve_benchmark("tetris")(seed=0, quick=True, bar=2)
+    with pytest.raises(ValueError, match="option 'epochs' must be int"):
+        resolve_benchmark("tetris")(seed=0, quick=True, epochs="many")
+    with pytest.raises(ValueError, match="invariant_dtype must be one of float32, float64"):
+        resolve_benchmark("pointcloud")(seed=0, quick=True, invariant_dtype="float16")

@@ -48,7 +48,10 @@ def test_audit_bad_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["audit", f"{REF}:literal_omega", "--input", "points"]) == 2
     assert "KIND:SIZES" in capsys.readouterr().err
     assert main(["audit", f"{REF}:literal_omega", "--input", "image:1,8,8"]) == 2
-    assert "geodl audit: error" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "geodl audit: error: auditing" in err and "failed" in err and "--output" in err
+    assert main(["audit", f"{REF}:literal_omega", "--input", "points:8", "--samples", "0"]) == 2
+    assert "--samples must be >= 1" in capsys.readouterr().err
 
 
 def _battery() -> dict:

@@ -104,7 +104,10 @@ def test_output_representations_and_module_targets(capsys: pytest.CaptureFixture
         (["missing/file.py:f", "--group", "SO3", "--input", "points:4"], "does not exist"),
         (["geodl.no_such_module:f", "--group", "SO3", "--input", "points:4"], "cannot import"),
         ([REF, "--group", "SO3", "--input", "points:4"], "path/to/file.py:factory"),
-        ([f"{REF}:cnn_zero_pad", "--group", "SO3", "--input", "points:4"], "failed"),
+        (
+            [f"{REF}:cnn_zero_pad", "--group", "SO3", "--input", "points:4"],
+            f"checking {REF}:cnn_zero_pad on points:4 failed",
+        ),
         (
             [f"{REF}:mlp_flat", "--group", "SO3", "--input", "points:4", "--samples", "0"],
             "--samples",

@@ -12,6 +12,7 @@ import torch
 from ase import Atoms
 
 from geodl.atoms import EnergyModel, EnergyModelConfig, save_model
+from geodl.atoms._calculator import GeoDLCalculator
 from geodl.atoms._data import bundled_dataset
 from geodl.cli.main import main
 
@@ -54,6 +55,17 @@ def test_metrics_printed_and_written(
     }
     assert metrics["n_structures"] == 4
     assert metrics["energy_rmse_per_atom"] >= metrics["energy_mae_per_atom"] > 0
+    # independent reference: the same model through the ASE calculator, frame by frame
+    calc = GeoDLCalculator(str(mpath))
+    de, df = [], []
+    for atoms in ase.io.read(dpath, index=":"):
+        e_ref, f_ref = atoms.get_potential_energy(), atoms.get_forces()
+        atoms.calc = calc
+        de.append((atoms.get_potential_energy() - e_ref) / len(atoms))
+        df.append((atoms.get_forces() - f_ref).ravel())
+    df_all = np.concatenate(df)
+    assert metrics["energy_mae_per_atom"] == pytest.approx(np.abs(de).mean(), rel=1e-4)
+    assert metrics["forces_rmse"] == pytest.approx(np.sqrt((df_all**2).mean()), rel=1e-4)
     assert "forces_rmse = " in text and "meV/Å" in text
 
 
@@ -75,6 +87,8 @@ def test_errors_exit_2(
     ase.io.write(unlabelled, Atoms("Cu2", positions=[[0, 0, 0], [2.5, 0, 0]]))
     assert main(["test", "--model", str(mpath), "--data", str(unlabelled)]) == 2
     assert "no energy label" in capsys.readouterr().err
+    assert main(["test", "--model", str(mpath), "--data", str(dpath), "--batch-size", "0"]) == 2
+    assert "--batch-size must be >= 1" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
         main(["test", "--data", str(dpath)])
     assert exc.value.code == 2

@@ -44,7 +44,14 @@ def test_digits_split() -> None:
     assert data.x_train.shape[1:] == (1, 8, 8)
     assert len(data.y_train) + len(data.y_test) == 1797
     assert 0.0 <= float(data.x_train.min()) and float(data.x_train.max()) <= 1.0
-    assert torch.bincount(data.y_test).min() >= 40  # stratified
+    assert len(data.y_test) == 450  # ceil(0.25 * 1797)
+    # stratified: every class is split 25/75 up to rounding
+    n_test = torch.bincount(data.y_test)
+    n_all = n_test + torch.bincount(data.y_train)
+    assert bool(((n_test - 0.25 * n_all).abs() <= 1).all())
+    again = load_digits(test_size=0.25, seed=3)
+    assert torch.equal(again.x_test, data.x_test)
+    assert not torch.equal(load_digits(test_size=0.25, seed=4).y_test, data.y_test)
     with pytest.raises(ValueError, match="'test_size'"):
         load_digits(test_size=1.5)
 

@@ -54,10 +54,8 @@ def test_edges_invariant_under_rotation_and_equivariant_under_permutation() -> N
         edges = _edge_set(fn(pos, p))
         assert _edge_set(fn(pos @ Q.T + 2.0, p)) == edges
         perm = torch.randperm(30)
-        inv = perm.argsort()
         moved = fn(pos[perm], p)
         assert _edge_set(perm[moved]) == edges
-        del inv
 
 
 def test_neighbor_errors() -> None:

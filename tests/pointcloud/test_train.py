@@ -42,12 +42,19 @@ def test_protocol_is_reproducible_and_predict_shapes() -> None:
 def test_permute_and_subsample() -> None:
     data = tetris_dataset(copies=1)
     perm = permute_points(data, seed=0)
-    assert sorted(map(tuple, perm[3].pos.tolist())) == sorted(map(tuple, data[3].pos.tolist()))
+    for p, d in zip(perm, data, strict=True):
+        assert sorted(map(tuple, p.pos.tolist())) == sorted(map(tuple, d.pos.tolist()))
+        assert torch.equal(p.y, d.y)
+    # the points really are reordered (not returned unchanged)
+    assert any(not torch.equal(p.pos, d.pos) for p, d in zip(perm, data, strict=True))
     from geodl.pointcloud import make_shapes
 
     clouds = make_shapes(1, num_points=40, classes=["cube"])
     half = subsample_points(clouds, 0.5, seed=0)
     assert half[0].pos.shape == (20, 3) and half[0].num_nodes == 20
+    # a subset of the original points, each kept at most once, in their original order
+    idx = [clouds[0].pos.tolist().index(q) for q in half[0].pos.tolist()]
+    assert idx == sorted(set(idx))
     with pytest.raises(ValueError, match="'fraction' must be in"):
         subsample_points(clouds, 0.0)
 
