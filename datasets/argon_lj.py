@@ -3,7 +3,7 @@ liquid). ``python datasets/argon_lj.py`` regenerates the shipped file."""
 
 from _common import main
 
-from geodl.atoms._recipes import make_argon_lj
+from geodl.atoms.ase import make_argon_lj
 
 if __name__ == "__main__":
     main(__doc__, "argon_lj.extxyz.gz", 300, lambda n, seed: make_argon_lj(n, seed=seed))

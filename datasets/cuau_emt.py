@@ -4,7 +4,7 @@ at 300, 600, 900 and 1200 K. ``python datasets/cuau_emt.py`` regenerates the shi
 
 from _common import main
 
-from geodl.atoms._recipes import make_cuau_emt
+from geodl.atoms.ase import make_cuau_emt
 
 if __name__ == "__main__":
     main(__doc__, "cuau_emt.extxyz.gz", 1000, lambda n, seed: make_cuau_emt(n, seed=seed))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import ase.io
 
-from geodl.atoms._recipes import MOLECULES, make_molecule_mmff94
+from geodl.atoms.ase import MOLECULES, make_molecule_mmff94
 
 HERE = Path(__file__).resolve().parent
 SHIPPED = ("ethanol", "malonaldehyde", "aspirin")

@@ -6,6 +6,8 @@ Layers (bottom to top):
   invariance/equivariance checks and audit (the test harness).
 * :mod:`geodl.nn` — building blocks and classic model families (MLP, CNN, ResNet,
   RNN/LSTM, DeepSets), each declaring the group it respects.
+* :mod:`geodl.geometry` — neighbour lists, edge vectors, switching functions and
+  descriptors shared by atoms and point clouds.
 * :mod:`geodl.atoms` — interatomic potentials of the DeepPot-SE kind, training through
   ASE and an ASE calculator.
 * :mod:`geodl.pointcloud` — rotation-, translation- and permutation-invariant point-cloud
@@ -21,9 +23,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "symmetry", "nn", "atoms", "pointcloud", "data"]
+__all__ = ["__version__", "symmetry", "nn", "geometry", "atoms", "pointcloud", "data"]
 
-_SUBPACKAGES = {"symmetry", "nn", "atoms", "pointcloud", "data", "bench", "cli"}
+_SUBPACKAGES = {"symmetry", "nn", "geometry", "atoms", "pointcloud", "data", "bench", "cli"}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,76 +1,112 @@
-"""geodl.atoms — DeepPot-SE interatomic potentials: neighbour lists, descriptor, energy
-model with forces and stress, graphs from ASE, safe model files."""
+"""geodl.atoms — interatomic potentials trained through ASE.
 
-from geodl.atoms._calculator import GeoDLCalculator
-from geodl.atoms._config import EnergyModelConfig
-from geodl.atoms._data import AtomsDataset, bundled_dataset, read_structures
-from geodl.atoms._descriptor import SeADescriptor
-from geodl.atoms._environment import environment_matrix
-from geodl.atoms._fitting import AtomicFitting
-from geodl.atoms._graph import atoms_to_graph
-from geodl.atoms._io import load_model, save_model
-from geodl.atoms._layers import ResidualMLP
-from geodl.atoms._md import MDResult, energy_drift, run_md
-from geodl.atoms._model import AtomsEnergyFunction, EnergyModel
-from geodl.atoms._neighbors import neighbor_list
-from geodl.atoms._plots import plot_learning_curves, plot_parity
-from geodl.atoms._recipes import make_argon_lj, make_cuau_emt, make_molecule_mmff94
-from geodl.atoms._reference import MMFF94Calculator, molecule_from_smiles, reference_calculator
-from geodl.atoms._switching import smooth_switch
-from geodl.atoms._train_config import (
+Rooms, each with one job (``docs/architecture.md``):
+
+* :mod:`geodl.atoms.model` — model families behind one ``model.type`` registry
+  (``se_e2_a``: DeepPot-SE), the shared energy/forces/stress head, safe model files;
+* :mod:`geodl.atoms.data` — labelled structures, splits, graphs;
+* :mod:`geodl.atoms.train` — the training configuration, the trainer, its reports;
+* :mod:`geodl.atoms.ase` — the ASE calculator, MD, reference calculators, dataset recipes.
+
+The names below are re-exported here so that ``from geodl.atoms import X`` keeps working;
+geometry shared with point clouds lives in :mod:`geodl.geometry`.
+"""
+
+from geodl.atoms.ase import (
+    GeoDLCalculator,
+    MDResult,
+    MMFF94Calculator,
+    energy_drift,
+    make_argon_lj,
+    make_cuau_emt,
+    make_molecule_mmff94,
+    molecule_from_smiles,
+    reference_calculator,
+    run_md,
+)
+from geodl.atoms.data import AtomsDataset, atoms_to_graph, bundled_dataset, read_structures
+from geodl.atoms.model import (
+    MODEL_TYPES,
+    AtomicFitting,
+    AtomisticModel,
+    AtomsEnergyFunction,
+    EnergyModel,
+    EnergyModelConfig,
+    ModelConfig,
+    PotentialCore,
+    SeE2AConfig,
+    load_model,
+    model_config_from_dict,
+    resolve_model_type,
+    save_model,
+)
+from geodl.atoms.train import (
     DataConfig,
     LossConfig,
     TrainConfig,
-    TrainingConfig,
-    load_config,
-)
-from geodl.atoms._trainer import (
     Trainer,
+    TrainingConfig,
     TrainResult,
     evaluate,
     format_metrics,
+    load_config,
+    plot_learning_curves,
+    plot_parity,
     refit_energy_shift,
     train,
 )
+from geodl.geometry import SeADescriptor, environment_matrix, neighbor_list, smooth_switch
+from geodl.nn import ResidualMLP
 
 __all__ = [
+    # model
+    "MODEL_TYPES",
     "AtomicFitting",
+    "AtomisticModel",
     "AtomsEnergyFunction",
     "EnergyModel",
     "EnergyModelConfig",
+    "ModelConfig",
+    "PotentialCore",
+    "SeE2AConfig",
+    "load_model",
+    "model_config_from_dict",
+    "resolve_model_type",
+    "save_model",
+    # geometry (re-exported from geodl.geometry / geodl.nn for old import paths)
     "ResidualMLP",
     "SeADescriptor",
-    "atoms_to_graph",
     "environment_matrix",
-    "load_model",
     "neighbor_list",
-    "save_model",
     "smooth_switch",
-    # training side
+    # data
     "AtomsDataset",
+    "atoms_to_graph",
+    "bundled_dataset",
+    "read_structures",
+    # training
     "DataConfig",
-    "GeoDLCalculator",
     "LossConfig",
-    "MDResult",
-    "MMFF94Calculator",
     "TrainConfig",
     "TrainResult",
     "Trainer",
     "TrainingConfig",
-    "bundled_dataset",
-    "energy_drift",
     "evaluate",
     "format_metrics",
     "load_config",
+    "plot_learning_curves",
+    "plot_parity",
+    "refit_energy_shift",
+    "train",
+    # ASE
+    "GeoDLCalculator",
+    "MDResult",
+    "MMFF94Calculator",
+    "energy_drift",
     "make_argon_lj",
     "make_cuau_emt",
     "make_molecule_mmff94",
     "molecule_from_smiles",
-    "plot_learning_curves",
-    "plot_parity",
-    "read_structures",
     "reference_calculator",
-    "refit_energy_shift",
     "run_md",
-    "train",
 ]

@@ -78,9 +78,7 @@ def run(
     """
     import torch
 
-    from geodl.atoms._data import bundled_dataset, read_structures
-    from geodl.atoms._train_config import TrainConfig
-    from geodl.atoms._trainer import Trainer, evaluate
+    from geodl.atoms import TrainConfig, Trainer, bundled_dataset, evaluate, read_structures
 
     if isinstance(datasets, str):
         datasets = [datasets]

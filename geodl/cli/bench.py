@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from geodl.bench._registry import BENCHMARKS
+from geodl.bench import BENCHMARKS
 from geodl.cli.check import write_json
 
 
@@ -95,7 +95,7 @@ def _check_options(name: str, func: Any, options: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geodl.bench._registry import resolve_benchmark
+    from geodl.bench import resolve_benchmark
 
     try:
         options = parse_options(args.set)

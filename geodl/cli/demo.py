@@ -39,11 +39,14 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from geodl.atoms._calculator import GeoDLCalculator
-    from geodl.atoms._data import bundled_dataset
-    from geodl.atoms._md import run_md
-    from geodl.atoms._train_config import TrainConfig
-    from geodl.atoms._trainer import format_metrics, train
+    from geodl.atoms import (
+        GeoDLCalculator,
+        TrainConfig,
+        bundled_dataset,
+        format_metrics,
+        run_md,
+        train,
+    )
     from geodl.symmetry import audit, check_forces, get_group
 
     torch.set_num_threads(1)  # robust on shared machines; training scales by processes (torchrun)
@@ -99,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"model, log and plots in {args.out}/")
 
     # 2. MD
-    from geodl.atoms._data import read_structures
+    from geodl.atoms import read_structures
 
     atoms = read_structures(data, index="0").structures[0].copy()  # a bulk Cu/Au alloy
     steps = 20 if quick else args.md_steps

@@ -39,9 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geodl.atoms._data import read_structures
-    from geodl.atoms._io import load_model
-    from geodl.atoms._trainer import evaluate, format_metrics
+    from geodl.atoms import evaluate, format_metrics, load_model, read_structures
 
     try:
         if args.batch_size < 1:

@@ -64,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from geodl.atoms._train_config import load_config
-    from geodl.atoms._trainer import format_metrics, init_distributed, train
+    from geodl.atoms import format_metrics, load_config, train
+    from geodl.atoms.train import init_distributed
 
     try:
         cfg = load_config(args.config, args.set)

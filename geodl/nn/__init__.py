@@ -10,6 +10,7 @@ from geodl.nn._cnn import ConvNet1d, LeNet5
 from geodl.nn._conv import PADDINGS, Conv1d, Conv2d, GlobalPool, Pool1d, Pool2d
 from geodl.nn._deepsets import POOLINGS, DeepSets, SetLayer, get_pooling, segment_pool
 from geodl.nn._mlp import MLP, RandomFeatureModel, TwoLayerNet
+from geodl.nn._residual_mlp import ResidualMLP
 from geodl.nn._resnet import ResidualBlock, ResNet
 from geodl.nn._rnn import LSTM, LSTM_VARIANTS, READOUTS, VanillaRNN
 
@@ -21,6 +22,7 @@ __all__ = [
     "MLP",
     "TwoLayerNet",
     "RandomFeatureModel",
+    "ResidualMLP",
     # convolutional
     "PADDINGS",
     "Conv1d",

@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from geodl.atoms import SeADescriptor
+from geodl.geometry import SeADescriptor
 from geodl.nn import DeepSets, segment_pool
 from geodl.pointcloud._neighbors import NEIGHBORHOODS, neighbor_edges
 from geodl.pointcloud._transforms import center_and_scale

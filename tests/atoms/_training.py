@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from geodl.atoms._data import AtomsDataset, bundled_dataset, read_structures
-from geodl.atoms._train_config import TrainConfig
+from geodl.atoms.data import AtomsDataset, bundled_dataset, read_structures
+from geodl.atoms.train import TrainConfig
 
 TINY_MODEL: dict[str, Any] = {
     "r_cut": 4.0,

@@ -12,8 +12,8 @@ import torch
 from ase import Atoms
 
 from geodl.atoms import EnergyModel, EnergyModelConfig, save_model
-from geodl.atoms._calculator import GeoDLCalculator
-from geodl.atoms._data import bundled_dataset
+from geodl.atoms.ase import GeoDLCalculator
+from geodl.atoms.data import bundled_dataset
 from geodl.cli.main import main
 
 

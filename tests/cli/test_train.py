@@ -7,7 +7,7 @@ from pathlib import Path
 import ase.io
 import pytest
 
-from geodl.atoms._data import bundled_dataset
+from geodl.atoms.data import bundled_dataset
 from geodl.cli.main import main
 
 TINY = [

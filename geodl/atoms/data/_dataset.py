@@ -1,0 +1,392 @@
+"""Labelled structures: reading ASE files or lists of Atoms, labels, splits, cached graphs.
+
+Labels (units eV, eV/Å, eV/Å³, ASE sign convention for stress) are looked up, for each
+configurable key, first in the results of the calculator attached to the Atoms (ASE's
+readers turn ``energy``/``forces``/``stress`` columns into a ``SinglePointCalculator``)
+and then in ``atoms.info`` (energy, stress) or ``atoms.arrays`` (forces).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ase import Atoms
+
+__all__ = ["AtomsDataset", "read_structures", "bundled_dataset", "BUNDLED_DATASETS"]
+
+#: name -> file under ``datasets/`` of the bundled (shipped) datasets.
+BUNDLED_DATASETS: dict[str, str] = {
+    "cuau": "cuau_emt.extxyz.gz",
+    "argon": "argon_lj.extxyz.gz",
+    "ethanol": "ethanol_mmff94.extxyz.gz",
+    "malonaldehyde": "malonaldehyde_mmff94.extxyz.gz",
+    "aspirin": "aspirin_mmff94.extxyz.gz",
+}
+
+
+def bundled_dataset(name: str) -> Path:
+    """Path of a bundled dataset file (``"cuau"``, ``"argon"``, ``"ethanol"``, ...).
+
+    Examples
+    --------
+    >>> bundled_dataset("cuau").name
+    'cuau_emt.extxyz.gz'
+    """
+    if name not in BUNDLED_DATASETS:
+        raise ValueError(
+            f"Unknown bundled dataset {name!r}. Valid names: {', '.join(sorted(BUNDLED_DATASETS))}."
+        )
+    path = Path(__file__).resolve().parents[3] / "datasets" / BUNDLED_DATASETS[name]
+    if not path.is_file():
+        raise ValueError(
+            f"The bundled dataset {name!r} is not at {path}; it ships with the geodl source "
+            f"tree (datasets/). Regenerate it with the recipe in datasets/."
+        )
+    return path
+
+
+def _full_stress(value: Any, where: str) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    if arr.shape == (6,):
+        from ase.stress import voigt_6_to_full_3x3_stress
+
+        return voigt_6_to_full_3x3_stress(arr)
+    if arr.shape == (9,):
+        return arr.reshape(3, 3)
+    if arr.shape == (3, 3):
+        return arr
+    raise ValueError(
+        f"{where}: stress must have 6 (Voigt), 9 or 3x3 components, got shape {arr.shape}."
+    )
+
+
+def _lookup(atoms: Atoms, key: str, kind: str) -> Any:
+    calc = atoms.calc
+    results = getattr(calc, "results", None) or {}
+    if key in results:
+        return results[key]
+    store = atoms.arrays if kind == "forces" else atoms.info
+    if key in store:
+        return store[key]
+    if kind == "energy" and key == "energy" and "free_energy" in results:
+        return results["free_energy"]
+    return None
+
+
+def _available_keys(atoms: Atoms) -> str:
+    calc = getattr(atoms.calc, "results", None) or {}
+    arrays = [k for k in atoms.arrays if k not in ("numbers", "positions")]
+    return f"calculator results {sorted(calc)}, info {sorted(atoms.info)}, arrays {sorted(arrays)}"
+
+
+class AtomsDataset:
+    """A list of structures with validated labels and cached graphs.
+
+    Parameters
+    ----------
+    structures : list of ase.Atoms
+        Bare structures (numbers, positions, cell, pbc).
+    energy : ndarray
+        ``(S,)`` total energies in eV.
+    forces : list of ndarray
+        ``(N_s, 3)`` forces in eV/Å per structure.
+    stress : ndarray
+        ``(S, 3, 3)`` stress in eV/Å³ (ASE sign); zeros where absent.
+    has_stress : ndarray
+        ``(S,)`` bool, which structures carry a stress label.
+    names : list of str
+        ``"file[index]"`` per structure, used in error messages.
+
+    Shapes
+    ------
+    ``len(dataset) = S``; ``dataset.to_graphs(...)`` gives S ``torch_geometric`` ``Data``.
+
+    Examples
+    --------
+    >>> from ase.build import bulk
+    >>> from ase.calculators.emt import EMT
+    >>> a = bulk("Cu", cubic=True); a.calc = EMT(); _ = a.get_forces()
+    >>> ds = read_structures([a])
+    >>> len(ds), ds.species
+    (1, ['Cu'])
+    """
+
+    def __init__(
+        self,
+        structures: list[Atoms],
+        energy: np.ndarray,
+        forces: list[np.ndarray],
+        stress: np.ndarray,
+        has_stress: np.ndarray,
+        names: list[str],
+        source: str = "<atoms>",
+    ) -> None:
+        self.structures = structures
+        self.energy = np.asarray(energy, dtype=float)
+        self.forces = forces
+        self.stress = np.asarray(stress, dtype=float).reshape(-1, 3, 3)
+        self.has_stress = np.asarray(has_stress, dtype=bool)
+        self.names = names
+        self.source = source
+        self._graph_cache: dict[tuple, list] = {}
+
+    def __len__(self) -> int:
+        return len(self.structures)
+
+    def __repr__(self) -> str:
+        return (
+            f"AtomsDataset(source={self.source!r}, n_structures={len(self)}, "
+            f"n_atoms={self.n_atoms}, species={self.species}, "
+            f"with_stress={int(self.has_stress.sum())})"
+        )
+
+    @property
+    def n_atoms(self) -> int:
+        """Total number of atoms."""
+        return int(sum(len(a) for a in self.structures))
+
+    @property
+    def species(self) -> list[str]:
+        """Sorted chemical symbols present."""
+        from ase.data import chemical_symbols
+
+        zs = set()
+        for a in self.structures:
+            zs.update(np.unique(a.numbers).tolist())
+        return [chemical_symbols[z] for z in sorted(zs)]
+
+    def subset(self, indices: Sequence[int] | np.ndarray) -> AtomsDataset:
+        """The structures at ``indices`` (labels follow; the graph cache does not)."""
+        idx = [int(i) for i in indices]
+        return AtomsDataset(
+            [self.structures[i] for i in idx],
+            self.energy[idx],
+            [self.forces[i] for i in idx],
+            self.stress[idx],
+            self.has_stress[idx],
+            [self.names[i] for i in idx],
+            self.source,
+        )
+
+    def split(self, fractions: Sequence[float], seed: int = 0) -> list[AtomsDataset]:
+        """Random split: one part per fraction, the remainder first.
+
+        ``split([0.1, 0.1])`` returns ``[train (80 %), valid (10 %), test (10 %)]``; each
+        held-out part has at least one structure when its fraction is positive.
+        """
+        n = len(self)
+        perm = np.random.default_rng(seed).permutation(n)
+        sizes = [max(1, int(round(f * n))) if f > 0 else 0 for f in fractions]
+        if sum(sizes) >= n:
+            raise ValueError(
+                f"split: {n} structures in {self.source!r} are too few to hold out "
+                f"{sizes} for validation/test; give more data or a separate --valid file."
+            )
+        parts, start = [], 0
+        rest = n - sum(sizes)
+        parts.append(self.subset(np.sort(perm[:rest])))
+        start = rest
+        for s in sizes:
+            parts.append(self.subset(np.sort(perm[start : start + s])))
+            start += s
+        return parts
+
+    def check_species(self, type_map: Sequence[str], what: str = "the model") -> None:
+        """Raise ``ValueError`` naming the first structure with a species outside ``type_map``."""
+        allowed = set(type_map)
+        for name, atoms in zip(self.names, self.structures, strict=False):
+            unknown = sorted(set(atoms.get_chemical_symbols()) - allowed)
+            if unknown:
+                raise ValueError(
+                    f"{name}: species {unknown} were not seen in training ({what} knows "
+                    f"{list(type_map)}). Train with data that contains them, or remove these "
+                    "structures."
+                )
+
+    def to_graphs(self, type_map: Sequence[str], cutoff: float, dtype: Any = None) -> list:
+        """One ``torch_geometric.data.Data`` per structure, neighbour lists included.
+
+        Computed once per ``(type_map, cutoff, dtype)`` and cached. Fields: those of
+        :func:`geodl.atoms.atoms_to_graph` plus ``energy (1,)``, ``forces (N, 3)``,
+        ``stress (1, 3, 3)`` (zeros when absent), ``stress_weight (1,)`` (1 or 0) and
+        ``n_atoms (1,)``.
+        """
+        import torch
+
+        from geodl.atoms.data._graph import atoms_to_graph
+
+        dtype = dtype or torch.get_default_dtype()
+        key = (tuple(type_map), float(cutoff), str(dtype))
+        if key in self._graph_cache:
+            return self._graph_cache[key]
+        self.check_species(type_map)
+        graphs = []
+        for i, atoms in enumerate(self.structures):
+            g = atoms_to_graph(atoms, type_map, cutoff, dtype)
+            g.energy = torch.tensor([self.energy[i]], dtype=dtype)
+            g.forces = torch.as_tensor(self.forces[i], dtype=dtype)
+            g.stress = torch.as_tensor(self.stress[i], dtype=dtype).reshape(1, 3, 3)
+            g.stress_weight = torch.tensor([float(self.has_stress[i])], dtype=dtype)
+            g.n_atoms = torch.tensor([len(atoms)], dtype=torch.long)
+            g.index = torch.tensor([i], dtype=torch.long)
+            graphs.append(g)
+        self._graph_cache[key] = graphs
+        return graphs
+
+
+_COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}
+
+
+def _read_file(path: Path, index: str) -> Any:
+    """``ase.io.read``; compressed extxyz is decompressed in memory first (ASE's own
+    reader re-scans compressed streams and is ~50x slower)."""
+    import importlib
+    import io
+
+    import ase.io
+
+    inner = path.with_suffix("") if path.suffix in _COMPRESSED else path
+    if path.suffix in _COMPRESSED and inner.suffix in (".xyz", ".extxyz"):
+        opener = importlib.import_module(_COMPRESSED[path.suffix]).open
+        with opener(path, "rt") as fh:
+            text = fh.read()
+        return ase.io.read(io.StringIO(text), index=index, format="extxyz")
+    return ase.io.read(str(path), index=index)
+
+
+def _to_list(source: Any, index: str) -> tuple[list[Atoms], str]:
+    if isinstance(source, Atoms):
+        return [source], "<atoms>"
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.exists():
+            raise ValueError(f"data: no such file {str(path)!r}; check the path.")
+
+        try:
+            frames = _read_file(path, index)
+        except Exception as exc:  # ASE raises many types for malformed files
+            raise ValueError(
+                f"{path}: ASE could not read this file ({type(exc).__name__}: {exc}). "
+                "Check that it is a valid extended XYZ / ASE db / trajectory file, or pass "
+                "the format explicitly by converting it with ase.io."
+            ) from exc
+        if isinstance(frames, Atoms):
+            frames = [frames]
+        return list(frames), str(path)
+    if isinstance(source, Sequence) and all(isinstance(a, Atoms) for a in source):
+        return list(source), "<atoms>"
+    raise TypeError(
+        "data: expected a file path, an ase.Atoms or a list of ase.Atoms, got "
+        f"{type(source).__name__}."
+    )
+
+
+def read_structures(
+    source: str | Path | Atoms | Sequence[Atoms],
+    *,
+    index: str = ":",
+    energy_key: str = "energy",
+    forces_key: str = "forces",
+    stress_key: str = "stress",
+    require_labels: bool = True,
+) -> AtomsDataset:
+    """Read labelled structures from an ASE-readable file or a list of Atoms.
+
+    Parameters
+    ----------
+    source : path, Atoms or list of Atoms
+        Any file ``ase.io.read`` understands (extxyz, ASE db, trajectory, ...).
+    index : str
+        Frames to read, ASE syntax (``":"`` all).
+    energy_key, forces_key, stress_key : str
+        Names of the labels (see the module docstring for where they are looked up).
+    require_labels : bool
+        When False, structures without energy/forces are accepted (labels set to NaN)
+        — for prediction only.
+
+    Raises
+    ------
+    ValueError
+        Missing file, unreadable file, empty dataset, a missing label, a label of the
+        wrong shape, NaN/inf in positions or labels. The message names the structure
+        (``file[index]``) and the key.
+
+    Examples
+    --------
+    >>> from ase.build import bulk
+    >>> from ase.calculators.emt import EMT
+    >>> a = bulk("Au", cubic=True); a.calc = EMT(); _ = a.get_stress()
+    >>> ds = read_structures([a])
+    >>> ds.energy.shape, ds.forces[0].shape, bool(ds.has_stress[0])
+    ((1,), (4, 3), True)
+    """
+    frames, label = _to_list(source, index)
+    if len(frames) == 0:
+        raise ValueError(
+            f"{label}: the dataset is empty (index {index!r}); give a file with at least one "
+            "structure."
+        )
+    structures, energies, forces, stresses, has_stress, names = [], [], [], [], [], []
+    for i, atoms in enumerate(frames):
+        where = f"{label}[{i}]"
+        n = len(atoms)
+        if n == 0:
+            raise ValueError(f"{where}: structure has no atoms; remove it.")
+        pos = atoms.get_positions()
+        if not np.isfinite(pos).all():
+            raise ValueError(f"{where}: positions contain NaN or inf; fix or remove it.")
+        e = _lookup(atoms, energy_key, "energy")
+        f = _lookup(atoms, forces_key, "forces")
+        if require_labels:
+            for value, key, kind in ((e, energy_key, "energy"), (f, forces_key, "forces")):
+                if value is None:
+                    raise ValueError(
+                        f"{where}: no {kind} label under the key {key!r} (found "
+                        f"{_available_keys(atoms)}). Set data.{kind}_key to the right name, "
+                        "or label the structure."
+                    )
+        e_val = float(np.asarray(e, dtype=float).reshape(-1)[0]) if e is not None else np.nan
+        if e is not None and np.asarray(e).size != 1:
+            raise ValueError(f"{where}: energy {energy_key!r} must be a scalar.")
+        if f is not None:
+            f_arr = np.asarray(f, dtype=float)
+            if f_arr.shape != (n, 3):
+                raise ValueError(
+                    f"{where}: forces {forces_key!r} have shape {f_arr.shape}, expected "
+                    f"({n}, 3) for {n} atoms."
+                )
+        else:
+            f_arr = np.full((n, 3), np.nan)
+        if require_labels and not (np.isfinite(e_val) and np.isfinite(f_arr).all()):
+            raise ValueError(f"{where}: the energy or forces contain NaN or inf; fix or remove it.")
+        s = _lookup(atoms, stress_key, "stress") if atoms.pbc.all() else None
+        if s is not None:
+            s_arr = _full_stress(s, f"{where}: {stress_key!r}")
+            if not np.isfinite(s_arr).all():
+                raise ValueError(f"{where}: stress contains NaN or inf; fix or remove it.")
+        else:
+            s_arr = np.zeros((3, 3))
+        bare = Atoms(
+            numbers=atoms.numbers.copy(),
+            positions=pos.copy(),
+            cell=atoms.cell.copy(),
+            pbc=atoms.pbc.copy(),
+        )
+        structures.append(bare)
+        energies.append(e_val)
+        forces.append(f_arr)
+        stresses.append(s_arr)
+        has_stress.append(s is not None)
+        names.append(where)
+    return AtomsDataset(
+        structures,
+        np.array(energies),
+        forces,
+        np.array(stresses),
+        np.array(has_stress),
+        names,
+        label,
+    )

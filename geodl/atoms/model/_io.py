@@ -1,0 +1,87 @@
+"""Safe model files: ``state_dict`` + config, loaded with ``weights_only=True``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+
+from geodl.atoms.model._model import AtomisticModel
+from geodl.atoms.model._registry import model_config_from_dict
+
+__all__ = ["MODEL_FILE_FORMAT", "MODEL_FILE_VERSION", "load_model", "save_model"]
+
+MODEL_FILE_FORMAT = "geodl.atoms.EnergyModel"
+#: 1: se_e2_a only (``core.descriptor.*``); 2: any family (``core.atomic.*``, ``type``).
+MODEL_FILE_VERSION = 2
+
+
+def save_model(model: AtomisticModel, path: str | os.PathLike[str]) -> None:
+    """Save ``model`` as ``{"format", "version", "config", "state_dict"}`` (no pickled code).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from geodl.atoms import EnergyModel, EnergyModelConfig, load_model
+    >>> m = EnergyModel(EnergyModelConfig(type_map=["H"], embed_widths=(4,), axis_neurons=2,
+    ...                                   fitting_widths=(4,)))
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.pt"
+    >>> save_model(m, path)
+    >>> load_model(path).type_map
+    ['H']
+    """
+    if not isinstance(model, AtomisticModel):
+        raise TypeError(
+            f"save_model: 'model' must be an AtomisticModel (EnergyModel), got {type(model)}."
+        )
+    payload = {
+        "format": MODEL_FILE_FORMAT,
+        "version": MODEL_FILE_VERSION,
+        "config": model.config.to_dict(),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    }
+    torch.save(payload, path)
+
+
+def _upgrade_state_dict(state: dict[str, Any], version: int) -> dict[str, Any]:
+    """Rename the weights of older files to the current layout."""
+    if version >= 2:
+        return state
+    # version 1: the se_e2_a parts sat directly under ``core``.
+    out = {}
+    for key, value in state.items():
+        for part in ("core.descriptor.", "core.fitting."):
+            if key.startswith(part):
+                key = "core.atomic." + key[len("core.") :]
+        out[key] = value
+    return out
+
+
+def load_model(path: str | os.PathLike[str], map_location: Any = "cpu") -> AtomisticModel:
+    """Load a model written by :func:`save_model` with ``torch.load(weights_only=True)``.
+
+    Files of every earlier version load (their weights are renamed to the current layout).
+
+    Raises
+    ------
+    ValueError
+        If the file is not a geodl model file, is newer than this geodl, or its weights do
+        not match its config.
+    """
+    payload = torch.load(path, map_location=map_location, weights_only=True)
+    if not isinstance(payload, dict) or payload.get("format") != MODEL_FILE_FORMAT:
+        raise ValueError(
+            f"load_model: {os.fspath(path)!r} is not a geodl model file (expected format "
+            f"{MODEL_FILE_FORMAT!r}); save models with geodl.atoms.save_model."
+        )
+    version = int(payload.get("version", 0))
+    if version > MODEL_FILE_VERSION:
+        raise ValueError(
+            f"load_model: file version {version} is newer than supported "
+            f"({MODEL_FILE_VERSION}); upgrade geodl."
+        )
+    model = AtomisticModel(model_config_from_dict(payload["config"]))
+    model.load_state_dict(_upgrade_state_dict(payload["state_dict"], version), strict=True)
+    model.eval()
+    return model

@@ -1,0 +1,45 @@
+"""geodl.geometry — what atoms and point clouds share.
+
+Neighbour lists (vesin, periodic cells of any size), edge vectors, the smooth switching
+function, the DeepPot-SE environment matrix and ``se_e2_a`` descriptor, and the input
+checks at the boundary (positions, cells, species, minimum distances). Nothing here knows
+of atoms' training, point-cloud classifiers or the CLI.
+"""
+
+from geodl.geometry._descriptor import (
+    AGGREGATIONS,
+    SeADescriptor,
+    default_neighbor_norm,
+    padding_slots,
+    segment_outer_sum,
+)
+from geodl.geometry._edges import edge_vectors
+from geodl.geometry._environment import environment_matrix
+from geodl.geometry._neighbors import neighbor_list
+from geodl.geometry._switching import smooth_switch
+from geodl.geometry._validation import (
+    check_cell,
+    check_min_distance,
+    check_positions,
+    check_species,
+    complete_cell,
+    normalise_pbc,
+)
+
+__all__ = [
+    "AGGREGATIONS",
+    "SeADescriptor",
+    "check_cell",
+    "check_min_distance",
+    "check_positions",
+    "check_species",
+    "complete_cell",
+    "default_neighbor_norm",
+    "edge_vectors",
+    "environment_matrix",
+    "neighbor_list",
+    "normalise_pbc",
+    "padding_slots",
+    "segment_outer_sum",
+    "smooth_switch",
+]

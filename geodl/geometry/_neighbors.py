@@ -1,0 +1,102 @@
+"""Neighbour lists through vesin (C++, periodic cells of any size, no Python loops)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from geodl.geometry._validation import check_cell, check_positions, complete_cell, normalise_pbc
+
+
+def neighbor_list(
+    positions: Tensor,
+    cutoff: float,
+    cell: Tensor | None = None,
+    pbc: bool | Sequence[bool] | Tensor = (False, False, False),
+) -> tuple[Tensor, Tensor]:
+    r"""Full neighbour list within ``cutoff``, periodic images included.
+
+    Every pair is listed in both directions. The edge vector from centre :math:`i` to
+    neighbour :math:`j` is
+
+    .. math::
+
+        \mathbf r_{ij} = \mathbf x_j - \mathbf x_i + \mathbf S_{ij} \mathbf C,
+
+    with :math:`\mathbf S_{ij}` the integer shift (a row vector) and :math:`\mathbf C`
+    the cell (rows are lattice vectors). Cells smaller than ``2 * cutoff`` are fine:
+    several images of the same atom (and of the atom itself) are listed. Computed by
+    `vesin <https://github.com/Luthaf/vesin>`_ in C++.
+
+    Parameters
+    ----------
+    positions : Tensor
+        Cartesian positions, ``(N, 3)``. Not differentiated through: compute the edge
+        vectors from ``positions`` afterwards to get gradients.
+    cutoff : float
+        Cutoff radius (same unit as positions), ``> 0``.
+    cell : Tensor, optional
+        ``(3, 3)``, rows are the lattice vectors. Required when any ``pbc`` is True.
+    pbc : bool or three bools
+        Periodicity along each lattice vector.
+
+    Returns
+    -------
+    edge_index : LongTensor
+        ``(2, E)``: row 0 the centre :math:`i`, row 1 the neighbour :math:`j`; sorted by
+        centre.
+    shifts : Tensor
+        ``(E, 3)``, integer-valued, dtype of ``positions``.
+
+    Shapes
+    ------
+    ``positions (N, 3)`` -> ``edge_index (2, E)``, ``shifts (E, 3)``.
+
+    Symmetry
+    --------
+    The set of pairs is invariant under rotations, reflections and translations of the
+    positions (and cell) and equivariant under permutations of the atoms.
+
+    Examples
+    --------
+    >>> import torch
+    >>> pos = torch.tensor([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [5.0, 0.0, 0.0]])
+    >>> edge_index, shifts = neighbor_list(pos, cutoff=1.5)
+    >>> edge_index.tolist()
+    [[0, 1], [1, 0]]
+    """
+    check_positions(positions)
+    if not (isinstance(cutoff, (int, float)) and cutoff > 0):
+        raise ValueError(f"neighbor_list: 'cutoff' must be a positive number, got {cutoff!r}.")
+    pbc_t = normalise_pbc(pbc)
+    if cell is None:
+        if any(pbc_t):
+            raise ValueError(
+                f"neighbor_list: pbc={pbc_t} needs a 'cell' (3, 3); got cell=None. Pass the "
+                "lattice vectors as rows, or set pbc=False."
+            )
+        cell_np = np.zeros((3, 3))
+    else:
+        check_cell(cell, pbc_t)
+        cell_np = complete_cell(cell.detach().cpu(), pbc_t).numpy()
+    pos_np = positions.detach().to("cpu", torch.float64).numpy()
+    if len(pos_np) == 0:
+        empty = torch.zeros(2, 0, dtype=torch.long, device=positions.device)
+        return empty, positions.new_zeros(0, 3)
+    # vesin: periodic directions require a non-degenerate cell; non-periodic ones ignore it.
+    from vesin import NeighborList
+
+    # Same thread count as torch (vesin defaults to all cores, which oversubscribes
+    # when torch and other processes share the machine).
+    calc = NeighborList(
+        cutoff=float(cutoff), full_list=True, sorted=True, n_threads=torch.get_num_threads()
+    )
+    i, j, s = calc.compute(
+        points=pos_np, box=cell_np, periodic=np.asarray(pbc_t, dtype=bool), quantities="ijS"
+    )
+    edge_index = torch.from_numpy(np.stack([i, j]).astype(np.int64)).to(positions.device)
+    shifts = torch.from_numpy(np.ascontiguousarray(s)).to(positions.device, positions.dtype)
+    return edge_index, shifts
