@@ -1,6 +1,11 @@
 """``geodl train [CONFIG.yaml] [--data FILE] [--valid FILE] [--out DIR] [--max-time SECONDS]
-[--set key=value ...]`` — train an interatomic potential; writes ``model.pt``,
-``checkpoint.pt``, ``log.csv``, ``config.yaml`` and PNG plots into ``--out``.
+[--force] [--allow-large] [--set key=value ...]`` — train an interatomic potential; writes
+``model.pt``, ``checkpoint.pt``, ``log.csv``, ``config.yaml`` and PNG plots into ``--out``.
+
+A finished run in ``--out`` is not trained again (exit 0) unless ``--force`` or
+``--set training.resume=true``. Exit codes: 0 done, 2 bad input or settings (also a
+diverged training), 128 + signal number when SIGTERM / SIGINT stopped the run after a
+checkpoint (143, 130).
 
 Several processes: ``torchrun --nproc_per_node=2 --no-python geodl train ...``.
 """
@@ -50,6 +55,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="wall-clock budget in seconds (training.max_time)",
     )
     parser.add_argument(
+        "--force",
+        action="store_true",
+        help="start over in --out even when it holds a run (its files are replaced)",
+    )
+    parser.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="train a model above the size limits (training.allow_large)",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -59,13 +74,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _show_warning(message: Warning | str, *args: object, **kwargs: object) -> None:
+    sys.stderr.write(f"geodl train: warning: {message}\n")
+
+
 def run(args: argparse.Namespace) -> int:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     import dataclasses
 
     import torch
 
     from geodl.atoms import format_metrics, load_config, train
-    from geodl.atoms.train import init_distributed
+    from geodl.atoms.train import TrainingInterrupted, init_distributed
 
     try:
         cfg = load_config(args.config, args.set)
@@ -75,10 +102,10 @@ def run(args: argparse.Namespace) -> int:
         if args.valid is not None:
             data = dataclasses.replace(data, valid=str(args.valid))
         training = cfg.training
-        if args.max_time is not None:
-            if args.max_time <= 0:
-                raise ValueError("--max-time must be a positive number of seconds.")
-            training = dataclasses.replace(training, max_time=float(args.max_time))
+        if args.max_time is not None:  # the config's schema checks the value
+            training = dataclasses.replace(training, max_time=args.max_time)
+        if args.allow_large:
+            training = dataclasses.replace(training, allow_large=True)
         cfg = dataclasses.replace(
             cfg,
             data=data,
@@ -91,8 +118,11 @@ def run(args: argparse.Namespace) -> int:
     distributed = init_distributed()
     rank = torch.distributed.get_rank() if distributed else 0
     try:
-        result = train(cfg)
-    except (ValueError, TypeError) as exc:
+        result = train(cfg, force=args.force)
+    except TrainingInterrupted as exc:
+        sys.stderr.write(f"geodl train: {exc}\n")
+        return exc.exit_code
+    except (ValueError, TypeError, OSError) as exc:
         sys.stderr.write(f"geodl train: error: {exc}\n")
         return 2
     except FloatingPointError as exc:

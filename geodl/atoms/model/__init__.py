@@ -4,7 +4,13 @@ energy/forces/stress head, and safe model files."""
 from geodl.atoms.model._config import DTYPES, EnergyModelConfig, ModelConfig, SeE2AConfig
 from geodl.atoms.model._core import PotentialCore
 from geodl.atoms.model._fitting import AtomicFitting
-from geodl.atoms.model._io import MODEL_FILE_FORMAT, MODEL_FILE_VERSION, load_model, save_model
+from geodl.atoms.model._io import (
+    MODEL_FILE_FORMAT,
+    MODEL_FILE_VERSION,
+    load_model,
+    model_from_state,
+    save_model,
+)
 from geodl.atoms.model._model import AtomisticModel, AtomsEnergyFunction, EnergyModel
 from geodl.atoms.model._registry import (
     DEFAULT_MODEL_TYPE,
@@ -15,10 +21,19 @@ from geodl.atoms.model._registry import (
     resolve_model_type,
 )
 from geodl.atoms.model._se_e2_a import SeE2A
+from geodl.atoms.model._size import (
+    MAX_PARAMETERS,
+    MAX_TRAINING_BYTES,
+    ModelSize,
+    check_model_size,
+    model_size,
+)
 
 __all__ = [
     "DEFAULT_MODEL_TYPE",
     "DTYPES",
+    "MAX_PARAMETERS",
+    "MAX_TRAINING_BYTES",
     "MODEL_FILE_FORMAT",
     "MODEL_FILE_VERSION",
     "MODEL_TYPES",
@@ -29,11 +44,15 @@ __all__ = [
     "EnergyModelConfig",
     "ModelConfig",
     "ModelFamily",
+    "ModelSize",
     "PotentialCore",
     "SeE2A",
     "SeE2AConfig",
+    "check_model_size",
     "load_model",
     "model_config_from_dict",
+    "model_from_state",
+    "model_size",
     "register_model_type",
     "resolve_model_type",
     "save_model",

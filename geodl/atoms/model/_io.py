@@ -9,12 +9,22 @@ import torch
 
 from geodl.atoms.model._model import AtomisticModel
 from geodl.atoms.model._registry import model_config_from_dict
+from geodl.atoms.model._size import model_size
+from geodl.errors import InputError
+from geodl.training import load_state_file
 
-__all__ = ["MODEL_FILE_FORMAT", "MODEL_FILE_VERSION", "load_model", "save_model"]
+__all__ = [
+    "MODEL_FILE_FORMAT",
+    "MODEL_FILE_VERSION",
+    "load_model",
+    "model_from_state",
+    "save_model",
+]
 
 MODEL_FILE_FORMAT = "geodl.atoms.EnergyModel"
 #: 1: se_e2_a only (``core.descriptor.*``); 2: any family (``core.atomic.*``, ``type``).
 MODEL_FILE_VERSION = 2
+_FIX = "pass a model.pt written by geodl train or geodl.atoms.save_model."
 
 
 def save_model(model: AtomisticModel, path: str | os.PathLike[str]) -> None:
@@ -62,26 +72,70 @@ def load_model(path: str | os.PathLike[str], map_location: Any = "cpu") -> Atomi
     """Load a model written by :func:`save_model` with ``torch.load(weights_only=True)``.
 
     Files of every earlier version load (their weights are renamed to the current layout).
+    The model is built on the CPU (``map_location`` is kept for compatibility). A model
+    file is data: nothing in it is executed, and its config is checked against its
+    weights before the model is allocated (a small file cannot request a huge model).
 
     Raises
     ------
-    ValueError
-        If the file is not a geodl model file, is newer than this geodl, or its weights do
-        not match its config.
+    InputError
+        (a ``ValueError``) If the file is missing, empty, truncated or corrupt, is not a
+        geodl model file, is newer than this geodl, or its weights do not match its config.
     """
-    payload = torch.load(path, map_location=map_location, weights_only=True)
-    if not isinstance(payload, dict) or payload.get("format") != MODEL_FILE_FORMAT:
-        raise ValueError(
-            f"load_model: {os.fspath(path)!r} is not a geodl model file (expected format "
-            f"{MODEL_FILE_FORMAT!r}); save models with geodl.atoms.save_model."
-        )
+    payload = load_state_file(path, MODEL_FILE_FORMAT, "model file", _FIX)
+    where = f"load_model: {os.fspath(path)!r}"
     version = int(payload.get("version", 0))
     if version > MODEL_FILE_VERSION:
-        raise ValueError(
-            f"load_model: file version {version} is newer than supported "
+        raise InputError(
+            f"{where}: file version {version} is newer than supported "
             f"({MODEL_FILE_VERSION}); upgrade geodl."
         )
-    model = AtomisticModel(model_config_from_dict(payload["config"]))
-    model.load_state_dict(_upgrade_state_dict(payload["state_dict"], version), strict=True)
+    model = model_from_state(payload.get("config"), payload.get("state_dict"), where, version)
     model.eval()
+    return model
+
+
+def model_from_state(
+    config: Any, state: Any, where: str = "model", version: int = MODEL_FILE_VERSION
+) -> AtomisticModel:
+    """A model built from a stored config dict and ``state_dict`` (a model file's or a
+    checkpoint's), refusing a config that needs more parameters than ``state`` holds
+    before anything is allocated.
+
+    Raises
+    ------
+    InputError
+        The config is invalid, asks for more parameters than stored, or the weights do
+        not fit it.
+
+    Examples
+    --------
+    >>> from geodl.atoms import EnergyModel, EnergyModelConfig
+    >>> m = EnergyModel(EnergyModelConfig(type_map=["H"], embed_widths=(4,), axis_neurons=2,
+    ...                                   fitting_widths=(4,)))
+    >>> model_from_state(m.config.to_dict(), m.state_dict()).type_map
+    ['H']
+    >>> model_from_state({**m.config.to_dict(), "fitting_widths": [4096]}, m.state_dict())
+    Traceback (most recent call last):
+    ...
+    geodl.errors.InputError: model: its config asks for ... parameters but ... holds ...
+    """
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise InputError(f"{where}: no weights ('state_dict') stored; {_FIX}")
+    try:
+        config = model_config_from_dict(config)
+        needed = model_size(config).parameters
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{where}: its model config is invalid ({exc}); {_FIX}") from exc
+    stored = sum(v.numel() for v in state.values())
+    if needed > stored:
+        raise InputError(
+            f"{where}: its config asks for {needed:,} parameters but the file holds "
+            f"{stored:,} values; the file is damaged or not written by geodl."
+        )
+    model = AtomisticModel(config)
+    try:
+        model.load_state_dict(_upgrade_state_dict(state, version), strict=True)
+    except RuntimeError as exc:
+        raise InputError(f"{where}: its weights do not match its config ({exc}).") from exc
     return model
