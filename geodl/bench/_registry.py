@@ -37,6 +37,9 @@ def resolve_benchmark(name: str) -> Callable[..., dict[str, Any]]:
         raise ValueError(
             f"Unknown benchmark {name!r}. Valid benchmarks: {', '.join(sorted(BENCHMARKS))}."
         )
+    from geodl.extras import require
+
+    require("bench", f"geodl bench {name}")
     module_name, func = BENCHMARKS[name].split(":")
     try:
         module = importlib.import_module(module_name)

@@ -28,6 +28,7 @@ SUBCOMMANDS: dict[str, str] = {
     "test": "evaluate a trained potential on labelled structures",
     "bench": "run a named benchmark, print a table and write JSON",
     "demo": "geodl's main job on bundled data: train, run MD, audit",
+    "convert": "convert labelled data between extxyz, DeePMD folders and dpdata formats",
 }
 
 
@@ -77,7 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "_missing", None):
         sys.stderr.write(f"geodl: the '{args._missing}' command is not available in this build.\n")
         return 2
-    return int(args._run(args) or 0)
+    from geodl.errors import EXIT_INPUT, MissingExtraError
+
+    try:
+        return int(args._run(args) or 0)
+    except MissingExtraError as exc:
+        sys.stderr.write(f"geodl {args.command}: error: {exc}\n")
+        return EXIT_INPUT
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,7 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         required=True,
         metavar="FILE",
-        help="labelled structures, any ASE-readable file",
+        help="labelled structures: any ASE-readable file, a DeePMD folder, a dpdata file "
+        "or bundled:NAME",
+    )
+    parser.add_argument(
+        "--data-format",
+        default="auto",
+        metavar="FMT",
+        help="format of --data (auto; extxyz, deepmd/npy, deepmd/raw, ase:FORMAT, vasp/outcar...)",
     )
     parser.add_argument(
         "--json",
@@ -55,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
             energy_key=args.energy_key,
             forces_key=args.forces_key,
             stress_key=args.stress_key,
+            fmt=args.data_format,
         )
         data.check_species(model.type_map, what=f"the model {args.model}")
         metrics = evaluate(model, data, batch_size=args.batch_size)

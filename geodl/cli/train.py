@@ -26,7 +26,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help="training structures, any ASE-readable file (data.train)",
+        help="training structures: any ASE-readable file, a DeePMD system folder (or a root "
+        "of many), a dpdata-readable file, or bundled:NAME (data.train)",
+    )
+    parser.add_argument(
+        "--data-format",
+        default=None,
+        metavar="FMT",
+        help="format of --data/--valid: auto (default), extxyz, deepmd/npy, deepmd/raw, "
+        "ase:FORMAT or a dpdata format such as vasp/outcar (data.format)",
     )
     parser.add_argument(
         "--valid",
@@ -74,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
             data = dataclasses.replace(data, train=str(args.data))
         if args.valid is not None:
             data = dataclasses.replace(data, valid=str(args.valid))
+        if args.data_format is not None:
+            data = dataclasses.replace(data, format=str(args.data_format))
         training = cfg.training
         if args.max_time is not None:
             if args.max_time <= 0:

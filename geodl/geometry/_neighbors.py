@@ -87,6 +87,9 @@ def neighbor_list(
         empty = torch.zeros(2, 0, dtype=torch.long, device=positions.device)
         return empty, positions.new_zeros(0, 3)
     # vesin: periodic directions require a non-degenerate cell; non-periodic ones ignore it.
+    from geodl.extras import require
+
+    require("atoms", "geodl.geometry.neighbor_list", ("vesin",))
     from vesin import NeighborList
 
     # Same thread count as torch (vesin defaults to all cores, which oversubscribes

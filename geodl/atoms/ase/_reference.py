@@ -45,6 +45,9 @@ def molecule_from_smiles(smiles: str, seed: int = 0) -> tuple[Atoms, Any]:
     >>> atoms.get_chemical_formula()
     'C2H6O'
     """
+    from geodl.extras import require
+
+    require("rdkit", "MMFF94 labels (molecule_from_smiles)")
     from rdkit import Chem
     from rdkit.Chem import AllChem
 

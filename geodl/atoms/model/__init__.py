@@ -3,6 +3,7 @@ energy/forces/stress head, and safe model files."""
 
 from geodl.atoms.model._config import DTYPES, EnergyModelConfig, ModelConfig, SeE2AConfig
 from geodl.atoms.model._core import PotentialCore
+from geodl.atoms.model._finetune import FINETUNE_KEYS, extend_type_map, finetune_model
 from geodl.atoms.model._fitting import AtomicFitting
 from geodl.atoms.model._io import MODEL_FILE_FORMAT, MODEL_FILE_VERSION, load_model, save_model
 from geodl.atoms.model._model import AtomisticModel, AtomsEnergyFunction, EnergyModel
@@ -19,6 +20,7 @@ from geodl.atoms.model._se_e2_a import SeE2A
 __all__ = [
     "DEFAULT_MODEL_TYPE",
     "DTYPES",
+    "FINETUNE_KEYS",
     "MODEL_FILE_FORMAT",
     "MODEL_FILE_VERSION",
     "MODEL_TYPES",
@@ -32,6 +34,8 @@ __all__ = [
     "PotentialCore",
     "SeE2A",
     "SeE2AConfig",
+    "extend_type_map",
+    "finetune_model",
     "load_model",
     "model_config_from_dict",
     "register_model_type",

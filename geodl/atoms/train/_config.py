@@ -41,7 +41,9 @@ class DataConfig:
     Attributes
     ----------
     train : str or None
-        Training file (any format ``ase.io.read`` understands: extxyz, ASE db, traj...).
+        Training data: any file ``ase.io.read`` understands (extxyz, ASE db, traj...), a
+        DeePMD system folder or a root of many, a dpdata-readable file (see ``format``),
+        or ``bundled:NAME`` for a shipped dataset.
     valid : str or None
         Validation file. When absent, ``valid_fraction`` of ``train`` is held out.
     test : str or None
@@ -61,6 +63,10 @@ class DataConfig:
         Train on stress: ``"auto"`` when any periodic training structure carries it.
     max_structures : int or None
         Use at most this many training structures (a random subset).
+    format : str
+        Data format of ``train``/``valid``/``test``: ``"auto"`` (detect), ``"extxyz"``,
+        ``"deepmd/npy"``, ``"deepmd/raw"``, ``"ase:FORMAT"`` or any dpdata format such as
+        ``"vasp/outcar"`` (see :data:`geodl.atoms.data.DATA_FORMATS`).
     """
 
     train: str | None = None
@@ -75,6 +81,7 @@ class DataConfig:
     stress_key: str = "stress"
     use_stress: bool | str = "auto"
     max_structures: int | None = None
+    format: str = "auto"
 
 
 @dataclass
@@ -142,6 +149,11 @@ class TrainingConfig:
         After training, refit the per-species energy shifts by least squares of the
         training residuals on the composition (forces unchanged; removes any
         composition-dependent energy offset) (true).
+    init_model : str or None
+        Fine-tune: start from this trained ``model.pt`` instead of a fresh model. Its
+        architecture is kept (``model.*`` may set only ``type_map``, ``e0s``, ``dtype``,
+        ``min_distance``); elements of the new data it does not know are added; with
+        ``model.e0s: fit`` its reference energies are refitted on the new data's residuals.
     loss : LossConfig
         Loss prefactors.
     """
@@ -162,6 +174,7 @@ class TrainingConfig:
     resume: bool | str = "auto"
     plots: bool = True
     refit_energy_shift: bool = True
+    init_model: str | None = None
     loss: LossConfig = field(default_factory=LossConfig)
 
 

@@ -31,7 +31,14 @@ import torch
 from torch import Tensor
 
 from geodl.atoms.data import AtomsDataset, read_structures
-from geodl.atoms.model import AtomisticModel, load_model, model_config_from_dict, save_model
+from geodl.atoms.model import (
+    DTYPES,
+    AtomisticModel,
+    finetune_model,
+    load_model,
+    model_config_from_dict,
+    save_model,
+)
 from geodl.atoms.train._config import TrainConfig
 
 __all__ = [
@@ -362,7 +369,10 @@ class Trainer:
 
     # ---------------------------------------------------------------- model set-up
     def build_model(self, train: AtomsDataset) -> Any:
-        """A fresh model for ``train``: config.model + type_map from the data + statistics."""
+        """A fresh model for ``train``: config.model + type_map from the data + statistics;
+        or, with ``training.init_model``, the trained model to fine-tune."""
+        if self.config.training.init_model:
+            return self._finetune_start(train)
         cfg = dict(self.config.model)
         cfg.setdefault("type_map", train.species)
         missing = sorted(set(train.species) - set(cfg["type_map"]))
@@ -375,6 +385,34 @@ class Trainer:
         model = AtomisticModel(model_config_from_dict(cfg))
         graphs = train.to_graphs(model.type_map, model.r_cut, model.energy_shift.dtype)
         model.fit_statistics(_batches(graphs, 64))
+        return model
+
+    def _finetune_start(self, train: AtomsDataset) -> Any:
+        """The initial model of a fine-tuning run: ``training.init_model`` with its type map
+        extended to the new data's elements (statistics of new elements from the data), and
+        its reference energies refitted on the residuals unless ``model.e0s`` is given."""
+        t = self.config.training
+        path = Path(str(t.init_model))
+        if not path.is_file():
+            raise ValueError(
+                f"training.init_model: no such file {str(path)!r}; give the model.pt of a "
+                "trained run."
+            )
+        torch.manual_seed(t.seed)
+        base = load_model(path)
+        type_map = list(self.config.model.get("type_map") or base.type_map)
+        type_map += sorted(set(train.species) - set(type_map) - set(base.type_map))
+        dtype = DTYPES[self.config.model.get("dtype", base.config.dtype)]
+        graphs = train.to_graphs(type_map, base.r_cut, dtype)
+        overrides = {**self.config.model, "type_map": type_map}
+        model = finetune_model(base, train.species, overrides, list(_batches(graphs, 64)))
+        if model.config.e0s == "fit":
+            delta = refit_energy_shift(model, graphs)
+            self.log(
+                f"fine-tuning {path}: type_map {model.type_map}; reference energies refitted "
+                "on the new data (eV): "
+                + ", ".join(f"{s} {d:+.4f}" for s, d in zip(model.type_map, delta, strict=True))
+            )
         return model
 
     # ---------------------------------------------------------------- schedule
@@ -871,7 +909,11 @@ def load_datasets(
             "in the config."
         )
     keys = dict(
-        index=d.index, energy_key=d.energy_key, forces_key=d.forces_key, stress_key=d.stress_key
+        index=d.index,
+        energy_key=d.energy_key,
+        forces_key=d.forces_key,
+        stress_key=d.stress_key,
+        fmt=d.format,
     )
     full = read_structures(d.train, **keys)
     fractions = [0.0 if d.valid else d.valid_fraction, 0.0 if d.test else d.test_fraction]
