@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, str] = {
     "potential": "geodl.bench.potential:run",
     "pointcloud": "geodl.bench.pointcloud:run",
     "tetris": "geodl.bench.tetris:run",
+    "finetune": "geodl.bench.finetune:run",
 }
 
 
