@@ -121,16 +121,6 @@ def test_no_import_cycles() -> None:
     for v in graph:
         if v not in index:
             visit(v)
-    # Known, being removed by the symmetry redesign (issue #11); nothing else may join it.
-    known = [
-        [
-            "geodl.symmetry._check",
-            "geodl.symmetry._groups",
-            "geodl.symmetry._localize",
-            "geodl.symmetry._reps",
-        ]
-    ]
-    cycles = [c for c in cycles if c not in known]
     assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
 
 
