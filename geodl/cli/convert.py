@@ -1,13 +1,17 @@
 """``geodl convert IN OUT [--from FMT] [--to FMT] [--index SLICE]`` — convert labelled
 structures between extxyz (any ASE format), DeePMD-kit system folders (``deepmd/npy``,
 ``deepmd/raw``; one system per composition under OUT) and every format dpdata reads.
-Units and the stress/virial sign are handled (:math:`\\sigma = -W/V`)."""
+Units and the stress/virial sign are handled (:math:`\\sigma = -W/V`).
+
+Exit codes: 0 converted, 2 an unknown format, an unreadable input, a missing extra."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+
+from geodl.cli._common import EXIT_OK
+from geodl.errors import InputError, MissingExtraError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,8 +41,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         n = convert(args.source, args.dest, args.from_fmt, args.to_fmt, args.index)
-    except (ValueError, TypeError, ImportError, OSError) as exc:
-        sys.stderr.write(f"geodl convert: error: {exc}\n")
-        return 2
+    except ImportError as exc:  # a reader's optional dependency: the user's to install
+        if isinstance(exc, MissingExtraError):
+            raise
+        raise InputError(f"{type(exc).__name__}: {exc}") from exc
     print(f"wrote {n} structures to {args.dest}")
-    return 0
+    return EXIT_OK

@@ -25,7 +25,7 @@ from geodl.pointcloud._transforms import ORIENTATIONS, random_rotations, rotate
 __all__ = ["train_classifier", "evaluate", "predict", "permute_points", "subsample_points"]
 
 
-def _loader(data: Sequence[Any], batch_size: int, shuffle: bool, seed: int):
+def _loader(data: Sequence[Any], batch_size: int, shuffle: bool, seed: int) -> Any:
     from torch_geometric.loader import DataLoader
 
     g = torch.Generator().manual_seed(int(seed))
@@ -126,8 +126,9 @@ def train_classifier(
         raise ValueError(f"train_classifier: 'epochs' must be a positive integer, got {epochs!r}.")
     if len(train_data) == 0:
         raise ValueError("train_classifier: 'train_data' is empty; pass at least one cloud.")
-    if fit_statistics and hasattr(model, "fit_statistics"):
-        model.fit_statistics(train_data)
+    fit_stats = getattr(model, "fit_statistics", None)
+    if fit_statistics and callable(fit_stats):
+        fit_stats(train_data)
     loader = _loader(train_data, batch_size, True, seed)
     g = torch.Generator().manual_seed(int(seed) + 1)  # orientations
     g_drop = torch.Generator().manual_seed(

@@ -273,58 +273,14 @@ def read_structures(
             f"{label}: the dataset is empty (index {index!r}); give a file with at least one "
             "structure."
         )
-    structures, energies, forces, stresses, has_stress, names = [], [], [], [], [], []
-    for i, atoms in enumerate(frames):
-        where = f"{label}[{i}]"
-        n = len(atoms)
-        if n == 0:
-            raise ValueError(f"{where}: structure has no atoms; remove it.")
-        pos = atoms.get_positions()
-        if not np.isfinite(pos).all():
-            raise ValueError(f"{where}: positions contain NaN or inf; fix or remove it.")
-        e = _lookup(atoms, energy_key, "energy")
-        f = _lookup(atoms, forces_key, "forces")
-        if require_labels:
-            for value, key, kind in ((e, energy_key, "energy"), (f, forces_key, "forces")):
-                if value is None:
-                    raise ValueError(
-                        f"{where}: no {kind} label under the key {key!r} (found "
-                        f"{_available_keys(atoms)}). Set data.{kind}_key to the right name, "
-                        "or label the structure."
-                    )
-        e_val = float(np.asarray(e, dtype=float).reshape(-1)[0]) if e is not None else np.nan
-        if e is not None and np.asarray(e).size != 1:
-            raise ValueError(f"{where}: energy {energy_key!r} must be a scalar.")
-        if f is not None:
-            f_arr = np.asarray(f, dtype=float)
-            if f_arr.shape != (n, 3):
-                raise ValueError(
-                    f"{where}: forces {forces_key!r} have shape {f_arr.shape}, expected "
-                    f"({n}, 3) for {n} atoms."
-                )
-        else:
-            f_arr = np.full((n, 3), np.nan)
-        if require_labels and not (np.isfinite(e_val) and np.isfinite(f_arr).all()):
-            raise ValueError(f"{where}: the energy or forces contain NaN or inf; fix or remove it.")
-        s = _lookup(atoms, stress_key, "stress") if atoms.pbc.all() else None
-        if s is not None:
-            s_arr = _full_stress(s, f"{where}: {stress_key!r}")
-            if not np.isfinite(s_arr).all():
-                raise ValueError(f"{where}: stress contains NaN or inf; fix or remove it.")
-        else:
-            s_arr = np.zeros((3, 3))
-        bare = Atoms(
-            numbers=atoms.numbers.copy(),
-            positions=pos.copy(),
-            cell=atoms.cell.copy(),
-            pbc=atoms.pbc.copy(),
-        )
-        structures.append(bare)
-        energies.append(e_val)
-        forces.append(f_arr)
-        stresses.append(s_arr)
-        has_stress.append(s is not None)
-        names.append(where)
+    keys = (energy_key, forces_key, stress_key)
+    rows = [
+        _read_frame(atoms, f"{label}[{i}]", keys, require_labels) for i, atoms in enumerate(frames)
+    ]
+    structures, energies, forces, stresses, has_stress = (
+        list(col) for col in zip(*rows, strict=True)
+    )
+    names = [f"{label}[{i}]" for i in range(len(frames))]
     return AtomsDataset(
         structures,
         np.array(energies),
@@ -334,3 +290,59 @@ def read_structures(
         names,
         label,
     )
+
+
+def _read_frame(
+    atoms: Atoms, where: str, keys: tuple[str, str, str], require_labels: bool
+) -> tuple[Atoms, float, np.ndarray, np.ndarray, bool]:
+    """One structure of :func:`read_structures`: checked positions and labels.
+
+    Returns the bare structure, the energy, forces ``(N, 3)``, stress ``(3, 3)`` (zeros
+    when absent) and whether a stress was found; NaN labels only without
+    ``require_labels``.
+    """
+    energy_key, forces_key, stress_key = keys
+    n = len(atoms)
+    if n == 0:
+        raise ValueError(f"{where}: structure has no atoms; remove it.")
+    pos = atoms.get_positions()
+    if not np.isfinite(pos).all():
+        raise ValueError(f"{where}: positions contain NaN or inf; fix or remove it.")
+    e = _lookup(atoms, energy_key, "energy")
+    f = _lookup(atoms, forces_key, "forces")
+    if require_labels:
+        for value, key, kind in ((e, energy_key, "energy"), (f, forces_key, "forces")):
+            if value is None:
+                raise ValueError(
+                    f"{where}: no {kind} label under the key {key!r} (found "
+                    f"{_available_keys(atoms)}). Set data.{kind}_key to the right name, "
+                    "or label the structure."
+                )
+    e_val = float(np.asarray(e, dtype=float).reshape(-1)[0]) if e is not None else np.nan
+    if e is not None and np.asarray(e).size != 1:
+        raise ValueError(f"{where}: energy {energy_key!r} must be a scalar.")
+    if f is not None:
+        f_arr = np.asarray(f, dtype=float)
+        if f_arr.shape != (n, 3):
+            raise ValueError(
+                f"{where}: forces {forces_key!r} have shape {f_arr.shape}, expected "
+                f"({n}, 3) for {n} atoms."
+            )
+    else:
+        f_arr = np.full((n, 3), np.nan)
+    if require_labels and not (np.isfinite(e_val) and np.isfinite(f_arr).all()):
+        raise ValueError(f"{where}: the energy or forces contain NaN or inf; fix or remove it.")
+    s = _lookup(atoms, stress_key, "stress") if atoms.pbc.all() else None
+    if s is not None:
+        s_arr = _full_stress(s, f"{where}: {stress_key!r}")
+        if not np.isfinite(s_arr).all():
+            raise ValueError(f"{where}: stress contains NaN or inf; fix or remove it.")
+    else:
+        s_arr = np.zeros((3, 3))
+    bare = Atoms(
+        numbers=atoms.numbers.copy(),
+        positions=pos.copy(),
+        cell=atoms.cell.copy(),
+        pbc=atoms.pbc.copy(),
+    )
+    return bare, e_val, f_arr, s_arr, s is not None

@@ -73,7 +73,7 @@ def bundled_dataset(name: str) -> Path:
         )
     from importlib.resources import files
 
-    resource = files("geodl.atoms.data").joinpath("bundled", BUNDLED_DATASETS[name])
+    resource = files("geodl.atoms.data").joinpath("bundled").joinpath(BUNDLED_DATASETS[name])
     path = Path(str(resource))
     if not path.is_file():
         raise ValueError(
@@ -178,7 +178,13 @@ def _dpdata(feature: str) -> Any:
 def _select(frames: list[Atoms], index: str) -> list[Atoms]:
     from ase.io.formats import string2index
 
-    picked = frames[string2index(index)]
+    key = string2index(index)
+    if isinstance(key, str):
+        raise ValueError(
+            f"index {index!r} is not a frame number or slice; use ASE syntax such as ':', "
+            "'0' or '-10:'."
+        )
+    picked = frames[key]
     return [picked] if isinstance(picked, Atoms) else list(picked)
 
 

@@ -5,7 +5,13 @@ from geodl.atoms.model._config import DTYPES, EnergyModelConfig, ModelConfig, Se
 from geodl.atoms.model._core import PotentialCore
 from geodl.atoms.model._finetune import FINETUNE_KEYS, extend_type_map, finetune_model
 from geodl.atoms.model._fitting import AtomicFitting
-from geodl.atoms.model._io import MODEL_FILE_FORMAT, MODEL_FILE_VERSION, load_model, save_model
+from geodl.atoms.model._io import (
+    MODEL_FILE_FORMAT,
+    MODEL_FILE_VERSION,
+    load_model,
+    read_torch_file,
+    save_model,
+)
 from geodl.atoms.model._model import AtomisticModel, AtomsEnergyFunction, EnergyModel
 from geodl.atoms.model._registry import (
     DEFAULT_MODEL_TYPE,
@@ -38,6 +44,7 @@ __all__ = [
     "finetune_model",
     "load_model",
     "model_config_from_dict",
+    "read_torch_file",
     "register_model_type",
     "resolve_model_type",
     "save_model",

@@ -120,32 +120,49 @@ def extend_type_map(
     state, probe_state = fresh.state_dict(), probe.state_dict()
     prefixes = _list_prefixes(state, probe_state, model.state_dict())
     pos = [new.index(t) for t in old]
-    index = torch.tensor(pos, dtype=torch.long)
     for key, value in model.state_dict().items():
         target = _rename(key, prefixes, pos, len(old), len(new))
         if target not in state:
             raise ValueError(f"extend_type_map: no parameter {target!r} in the extended model.")
-        slot = state[target]
-        axis = _type_axis(slot, probe_state[target]) if target in probe_state else None
-        if axis is None and slot.shape == value.shape:
-            slot.copy_(value)
-        elif axis is not None and value.shape[axis] == len(old):
-            slot.index_copy_(axis, index, value.to(slot.dtype))
-        else:
-            raise ValueError(
-                f"extend_type_map: cannot map {key!r} of shape {tuple(value.shape)} onto "
-                f"{tuple(slot.shape)}; this family does not support extending its type map."
-            )
+        _copy_known(key, value, state[target], probe_state.get(target), pos)
     if statistics_from is not None:
-        ref = statistics_from.state_dict()
         added = torch.tensor([k for k, t in enumerate(new) if t not in old], dtype=torch.long)
         buffers = {name for name, _ in fresh.named_buffers()}
-        for key in buffers & set(probe_state) & set(ref):
-            axis = _type_axis(state[key], probe_state[key])
-            if axis is not None and key != "core.energy_shift" and len(added):
-                state[key].index_copy_(axis, added, ref[key].index_select(axis, added))
+        _copy_statistics(state, probe_state, statistics_from.state_dict(), buffers, added)
     fresh.load_state_dict(state)
     return fresh
+
+
+def _copy_known(
+    key: str, value: Tensor, slot: Tensor, probe: Tensor | None, pos: list[int]
+) -> None:
+    """Copy the old model's ``value`` into ``slot`` of the extended model, in place: whole
+    when nothing depends on the species, else its rows to the positions ``pos``."""
+    axis = _type_axis(slot, probe) if probe is not None else None
+    if axis is None and slot.shape == value.shape:
+        slot.copy_(value)
+    elif axis is not None and value.shape[axis] == len(pos):
+        slot.index_copy_(axis, torch.tensor(pos, dtype=torch.long), value.to(slot.dtype))
+    else:
+        raise ValueError(
+            f"extend_type_map: cannot map {key!r} of shape {tuple(value.shape)} onto "
+            f"{tuple(slot.shape)}; this family does not support extending its type map."
+        )
+
+
+def _copy_statistics(
+    state: dict[str, Tensor],
+    probe_state: dict[str, Tensor],
+    ref: dict[str, Tensor],
+    buffers: set[str],
+    added: Tensor,
+) -> None:
+    """Copy the normalisation rows (buffers, not the reference energies) of the ``added``
+    species from ``ref`` into ``state``, in place."""
+    for key in buffers & set(probe_state) & set(ref):
+        axis = _type_axis(state[key], probe_state[key])
+        if axis is not None and key != "core.energy_shift" and len(added):
+            state[key].index_copy_(axis, added, ref[key].index_select(axis, added))
 
 
 def finetune_model(

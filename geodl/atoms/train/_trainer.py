@@ -37,6 +37,7 @@ from geodl.atoms.model import (
     finetune_model,
     load_model,
     model_config_from_dict,
+    read_torch_file,
     save_model,
 )
 from geodl.atoms.train._config import TrainConfig
@@ -53,6 +54,9 @@ __all__ = [
 ]
 
 _CHECKPOINT = "checkpoint.pt"
+_BAD_CHECKPOINT = (
+    "Delete it (or choose another --out) to start a new run, or --set training.resume=false."
+)
 _MODEL = "model.pt"
 
 #: columns of the per-epoch table / CSV log (values in meV, meV/Å, s).
@@ -476,7 +480,7 @@ class Trainer:
         ckpt_path = out / _CHECKPOINT if out is not None else None
         resume = None
         if ckpt_path is not None and ckpt_path.is_file() and t.resume in (True, "auto"):
-            resume = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+            resume = read_torch_file(ckpt_path, what="checkpoint", hint=_BAD_CHECKPOINT)
             self._check_resume(resume, ckpt_path)
         elif t.resume is True:
             raise ValueError(
