@@ -123,16 +123,6 @@ def test_no_import_cycles() -> None:
     for v in graph:
         if v not in index:
             visit(v)
-    # Known, being removed by the symmetry redesign (issue #11); nothing else may join it.
-    known = [
-        [
-            "geodl.symmetry._check",
-            "geodl.symmetry._groups",
-            "geodl.symmetry._localize",
-            "geodl.symmetry._reps",
-        ]
-    ]
-    cycles = [c for c in cycles if c not in known]
     assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
 
 
@@ -148,5 +138,6 @@ def test_top_level_modules_import_no_subpackage() -> None:
         for name, path in MODULES.items()
         if name.count(".") == 1 and path.parent == PKG and name.split(".")[1] not in ALLOWED
         for t in _imports(path)
+        if _subpackage(t) in ALLOWED
     ]
     assert not bad, "\n".join(bad)

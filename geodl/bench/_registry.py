@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, str] = {
     "potential": "geodl.bench.potential:run",
     "pointcloud": "geodl.bench.pointcloud:run",
     "tetris": "geodl.bench.tetris:run",
+    "finetune": "geodl.bench.finetune:run",
 }
 
 
@@ -37,6 +38,9 @@ def resolve_benchmark(name: str) -> Callable[..., dict[str, Any]]:
         raise ValueError(
             f"Unknown benchmark {name!r}. Valid benchmarks: {', '.join(sorted(BENCHMARKS))}."
         )
+    from geodl.extras import require
+
+    require("bench", f"geodl bench {name}")
     module_name, func = BENCHMARKS[name].split(":")
     try:
         module = importlib.import_module(module_name)

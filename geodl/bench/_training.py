@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from geodl.data import Split
+from geodl.errors import InputError
 from geodl.training import LoopState, TrainLoop, TrainTask
 
 Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
@@ -28,7 +29,9 @@ def _predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch
     return out
 
 
-def _optimizer(model: nn.Module, lr: float, weight_decay: float, steps: int):
+def _optimizer(
+    model: nn.Module, lr: float, weight_decay: float, steps: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(
@@ -145,14 +148,18 @@ def train_steps(
 
 
 class num_threads:  # noqa: N801 - used as a context manager
-    """Set ``torch.set_num_threads(n)`` inside a ``with`` block and restore it afterwards."""
+    """Set ``torch.set_num_threads(n)`` inside a ``with`` block and restore it afterwards;
+    ``n = 0`` keeps torch's default."""
 
     def __init__(self, n: int) -> None:
-        self.n, self.old = int(n), torch.get_num_threads()
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise InputError(f"threads must be an integer >= 0 (0: torch's default), got {n!r}.")
+        self.n, self.old = n, torch.get_num_threads()
 
     def __enter__(self) -> None:
         self.old = torch.get_num_threads()
-        torch.set_num_threads(self.n)
+        if self.n > 0:
+            torch.set_num_threads(self.n)
 
     def __exit__(self, *exc: object) -> None:
         torch.set_num_threads(self.old)

@@ -93,7 +93,8 @@ def measure(
 
     from geodl.atoms import EnergyModel, EnergyModelConfig, neighbor_list
 
-    torch.set_num_threads(int(threads))
+    if int(threads) > 0:  # 0: torch's default
+        torch.set_num_threads(int(threads))
     torch.manual_seed(seed)
     atoms = build_system(repeat, seed)
     type_map = ["Cu", "Au"]
@@ -108,7 +109,8 @@ def measure(
         dtype=dtype,
     )
     model = EnergyModel(config).eval()
-    model.descriptor.aggregation = aggregation
+    descriptor: Any = model.descriptor  # SeADescriptor of the se_e2_a family
+    descriptor.aggregation = aggregation
     tdtype = config.torch_dtype
     species = torch.tensor([type_map.index(s) for s in atoms.get_chemical_symbols()])
     pos = torch.tensor(atoms.positions, dtype=tdtype)
@@ -201,7 +203,7 @@ def run(seed: int = 0, quick: bool = False, **options: Any) -> dict[str, Any]:
     if not isinstance(sizes, list) or not sizes:
         raise ValueError(f"md-speed: 'sizes' must be a non-empty list, got {sizes!r}.")
     isolate = bool(options.get("isolate", not quick))
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "seed": seed,
         "repeats": int(options.get("repeats", 1 if quick else 5)),
         "threads": int(options.get("threads", 1)),

@@ -1,16 +1,28 @@
-"""``geodl bench NAME [--seed S] [--json FILE] [--quick] [--set key=value ...]``."""
+"""``geodl bench NAME [--seed S] [--json FILE] [--quick] [--set key=value ...]``.
+
+Exit codes: 0 the benchmark ran, 2 an unknown name, option or value.
+"""
 
 from __future__ import annotations
 
 import argparse
 import inspect
-import json
-import sys
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from geodl.bench import BENCHMARKS
-from geodl.cli.check import write_json
+from geodl.cli._common import (
+    EXIT_OK,
+    add_json_option,
+    add_seed_option,
+    check_threads,
+    parse_set_options,
+    write_json,
+)
+from geodl.errors import InputError
+
+#: ``parse_options(["a=1"]) == {"a": 1}`` (the ``--set`` parser, kept under its old name)
+parse_options = parse_set_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,10 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="benchmark: " + ", ".join(sorted(BENCHMARKS)),
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument(
-        "--json", type=Path, default=None, metavar="FILE", help="write the results as JSON to FILE"
-    )
+    add_seed_option(parser, "random seed (default 0)")
+    add_json_option(parser, "write the results as JSON to FILE")
     parser.add_argument(
         "--quick", action="store_true", help="a small, fast version (for smoke tests)"
     )
@@ -32,26 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="benchmark-specific option, e.g. --set epochs=10 (repeatable)",
+        help="benchmark-specific option, e.g. --set epochs=10 (repeatable); "
+        "threads=0 keeps torch's default",
     )
-
-
-def _parse_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def parse_options(pairs: list[str]) -> dict[str, Any]:
-    """Turn ``["a=1", "b=x"]`` into ``{"a": 1, "b": "x"}`` (values parsed as JSON)."""
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--set expects KEY=VALUE (e.g. --set epochs=10), got {pair!r}.")
-        options[key.strip().replace("-", "_")] = _parse_value(value)
-    return options
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -80,15 +73,18 @@ def format_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _check_options(name: str, func: Any, options: dict[str, Any]) -> None:
-    """Reject ``--set`` keys the benchmark's ``run`` does not take (unless it takes **kw)."""
+def check_options(name: str, func: Callable[..., Any], options: dict[str, Any]) -> None:
+    """Reject ``--set`` keys the benchmark's ``run`` does not take (unless it takes **kw),
+    and thread counts that are not integers >= 0."""
+    if "threads" in options:
+        options["threads"] = check_threads(options["threads"], "--set threads")
     params = inspect.signature(func).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return  # the benchmark validates its own options
     valid = [k for k in params if k not in ("seed", "quick")]
     unknown = sorted(set(options) - set(valid))
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"unknown option(s) for benchmark {name!r}: {', '.join(unknown)}. "
             f"Valid options: {', '.join(valid) or '(none)'}."
         )
@@ -97,16 +93,12 @@ def _check_options(name: str, func: Any, options: dict[str, Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     from geodl.bench import resolve_benchmark
 
-    try:
-        options = parse_options(args.set)
-        func = resolve_benchmark(args.name)
-        _check_options(args.name, func, options)
-        result = func(seed=args.seed, quick=args.quick, **options)
-    except ValueError as exc:  # bad names or option values; other errors are bugs
-        sys.stderr.write(f"geodl bench: error: {exc}\n")
-        return 2
+    options = parse_set_options(args.set)
+    func = resolve_benchmark(args.name)
+    check_options(args.name, func, options)
+    result = func(seed=args.seed, quick=args.quick, **options)
     print(format_table(result))
     if args.json is not None:
         write_json(args.json, result)
         print(f"wrote {args.json}")
-    return 0
+    return EXIT_OK

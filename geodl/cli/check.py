@@ -2,7 +2,12 @@
 
 Checks one symmetry of a user's model. Exit codes: 0 the symmetry holds (exact, or
 approximate unless ``--exact``), 1 it is broken, 2 bad usage (unknown group, a group
-that does not act on that input, a TARGET that cannot be imported or called).
+that does not act on that input, a TARGET that cannot be found, a model that does not
+take that input), 3 the user's module, factory or model raised.
+
+TARGET is imported and its factory called by :func:`load_target`: this runs the user's
+code (``docs/cli.md``, "Safety"). The options shared with ``geodl audit`` are defined
+here (:func:`add_harness_arguments`, :func:`prepare`).
 """
 
 from __future__ import annotations
@@ -10,14 +15,31 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
-import json
+import inspect
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from geodl.cli._common import (
+    EXIT_BROKEN,
+    EXIT_OK,
+    add_checked,
+    add_json_option,
+    add_seed_option,
+    non_negative_float,
+    positive_int,
+    write_json,
+)
+from geodl.errors import InputError, UserCodeError
+
+T = TypeVar("T")
 
 _TARGET_HELP = (
     "the model: path/to/file.py:factory or package.module:factory; the factory is called "
-    "with no arguments and returns a torch.nn.Module (or a callable) taking one unbatched input"
+    "with no arguments and returns a torch.nn.Module (or a callable) taking one unbatched "
+    "input. This imports and runs that code."
 )
 _SPEC_HELP = (
     "input SPEC: points:N (N x 3 coordinates; points:N,2 for 2D), set:N,F, image:C,H,W, "
@@ -29,108 +51,116 @@ _REP_HELP = (
 )
 
 
-class UsageError(Exception):
-    """Bad usage: printed on stderr, exit code 2."""
+def _import_file(path: Path, target: str) -> Any:
+    mod_name = "_geodl_target_" + "".join(c if c.isalnum() else "_" for c in path.stem)
+    spec = importlib.util.spec_from_file_location(mod_name, path)
+    if spec is None or spec.loader is None:
+        raise InputError(f"TARGET: cannot import {str(path)!r} as a Python file.")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        sys.modules.pop(mod_name, None)
+        raise UserCodeError(f"importing {str(path)!r} (from TARGET {target!r})", exc) from exc
+    return module
+
+
+def _import_module(where: str) -> Any:
+    try:
+        return importlib.import_module(where)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (where == exc.name or where.startswith(exc.name + ".")):
+            raise InputError(
+                f"TARGET: cannot import module {where!r}: {exc}. Use path/to/file.py:factory "
+                "for a file that is not an installed module."
+            ) from exc
+        raise UserCodeError(f"importing module {where!r}", exc) from exc
+    except Exception as exc:
+        raise UserCodeError(f"importing module {where!r}", exc) from exc
 
 
 def load_target(target: str) -> Any:
-    """Import ``file.py:factory`` or ``package.module:factory`` and call the factory."""
+    """Import ``file.py:factory`` or ``package.module:factory`` and call the factory.
+
+    This runs the user's code. Raises :class:`InputError` for a target that cannot be
+    found, :class:`UserCodeError` when the user's module or factory raises.
+    """
     if ":" not in target:
-        raise UsageError(
+        raise InputError(
             f"TARGET must be 'path/to/file.py:factory' or 'package.module:factory', got "
             f"{target!r}. Add ':' and the name of a function that returns the model."
         )
     where, _, name = target.rpartition(":")
     if not name.isidentifier():
-        raise UsageError(f"TARGET: {name!r} is not a valid Python name (in {target!r}).")
+        raise InputError(f"TARGET: {name!r} is not a valid Python name (in {target!r}).")
     if where.endswith(".py") or "/" in where or "\\" in where:
         path = Path(where)
         if not path.is_file():
-            raise UsageError(f"TARGET: file {str(path)!r} does not exist (from {target!r}).")
-        mod_name = "_geodl_target_" + "".join(c if c.isalnum() else "_" for c in path.stem)
-        spec = importlib.util.spec_from_file_location(mod_name, path)
-        if spec is None or spec.loader is None:
-            raise UsageError(f"TARGET: cannot import {str(path)!r} as a Python file.")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[mod_name] = module
-        try:
-            spec.loader.exec_module(module)
-        except Exception as exc:
-            sys.modules.pop(mod_name, None)
-            raise UsageError(
-                f"TARGET: importing {str(path)!r} failed: {type(exc).__name__}: {exc}"
-            ) from exc
+            raise InputError(f"TARGET: file {str(path)!r} does not exist (from {target!r}).")
+        module = _import_file(path, target)
     else:
-        try:
-            module = importlib.import_module(where)
-        except Exception as exc:
-            raise UsageError(
-                f"TARGET: cannot import module {where!r}: {type(exc).__name__}: {exc}. "
-                "Use path/to/file.py:factory for a file that is not an installed module."
-            ) from exc
+        module = _import_module(where)
     factory = getattr(module, name, None)
     if factory is None or not callable(factory):
-        import inspect
-
         public = sorted(
             n for n, v in vars(module).items() if inspect.isfunction(v) and not n.startswith("_")
         )
-        raise UsageError(
+        raise InputError(
             f"TARGET: {where!r} has no callable {name!r}; callables there: {public[:20]}."
         )
     try:
+        inspect.signature(factory).bind()
+    except TypeError:
+        raise InputError(
+            f"TARGET: {name}() cannot be called without arguments; the factory must take no "
+            "arguments and return the model (wrap it: def make(): return MyModel(...))."
+        ) from None
+    except ValueError:  # no signature (some builtins): just call it
+        pass
+    try:
         model = factory()
     except Exception as exc:
-        raise UsageError(
-            f"TARGET: calling {name}() failed: {type(exc).__name__}: {exc}. The factory must "
-            "take no arguments and return the model."
-        ) from exc
+        raise UserCodeError(f"the factory {name}() of TARGET {target!r}", exc) from exc
     if not callable(model):
-        raise UsageError(
+        raise InputError(
             f"TARGET: {name}() returned {type(model).__name__}, expected a torch.nn.Module or "
             "a callable."
         )
     return model
 
 
-def add_common(parser: argparse.ArgumentParser) -> None:
+def add_harness_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments shared by ``check`` and ``audit``."""
     parser.add_argument("target", metavar="TARGET", help=_TARGET_HELP)
     parser.add_argument("--input", required=True, metavar="SPEC", help=_SPEC_HELP)
     parser.add_argument("--output", default="invariant", metavar="REP", help=_REP_HELP)
-    parser.add_argument(
+    add_checked(
+        parser,
         "--samples",
         type=int,
         default=8,
         metavar="N",
         help="random group elements for infinite groups (default 8; finite "
         "groups use every element)",
+        check=positive_int,
     )
-    parser.add_argument(
-        "--json",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="write the result(s) as JSON to FILE",
-    )
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="seed of the random input and group elements (default 0)",
-    )
-    parser.add_argument(
+    add_json_option(parser, "write the result(s) as JSON to FILE")
+    add_seed_option(parser, "seed of the random input and group elements (default 0)")
+    add_checked(
+        parser,
         "--tolerance",
         type=float,
         default=None,
         metavar="REL",
         help="also call a relative error up to REL 'approximate' (default: "
         "only boundary-confined errors on grids are approximate)",
+        check=non_negative_float,
     )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_common(parser)
+    add_harness_arguments(parser)
     parser.add_argument(
         "--group",
         required=True,
@@ -145,55 +175,74 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def write_json(path: Path, payload: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2) + "\n")
-
-
-def usage_error(command: str, message: object) -> int:
-    """Print ``geodl COMMAND: error: MESSAGE`` on stderr; return exit code 2."""
-    sys.stderr.write(f"geodl {command}: error: {message}\n")
-    return 2
-
-
-def model_failed(command: str, verb: str, args: argparse.Namespace, exc: Exception) -> int:
-    """Report a model that raised while being checked; return exit code 2."""
-    return usage_error(
-        command,
-        f"{verb} {args.target} on {args.input} failed: {type(exc).__name__}: {exc}\n"
-        "Check that the model takes one unbatched input of that SPEC and that --output "
-        "matches its output.",
-    )
-
-
 def prepare(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    """Load the target and make the input; UsageError on bad usage."""
+    """Parse the SPEC and REP, load the target (runs the user's code), make the input."""
     from geodl.symmetry import make_inputs, parse_input_spec, validate_rep
 
-    if args.samples < 1:
-        raise UsageError(f"--samples must be >= 1, got {args.samples}.")
-    if args.tolerance is not None and not args.tolerance >= 0:
-        raise UsageError(f"--tolerance must be >= 0, got {args.tolerance}.")
-    try:
-        spec = parse_input_spec(args.input)
-        validate_rep(args.output)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    spec = parse_input_spec(args.input)
+    validate_rep(args.output)
     model = load_target(args.target)
     return model, spec, make_inputs(spec, seed=args.seed)
+
+
+def _user_files(model: Any) -> set[str]:
+    """Source files of the user's model (its class, or the function itself); torch's own
+    modules (``torch.nn:Identity``) do not count."""
+    import torch
+
+    owner = model if inspect.isfunction(model) else type(model)
+    try:
+        found = {os.path.realpath(inspect.getfile(owner))}
+    except (TypeError, OSError):
+        return set()
+    torch_dir = os.path.realpath(os.path.dirname(torch.__file__))
+    return {f for f in found if not f.startswith(torch_dir + os.sep)}
+
+
+def _raised_in(exc: BaseException, files: set[str]) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if os.path.realpath(tb.tb_frame.f_code.co_filename) in files:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def run_harness(verb: str, args: argparse.Namespace, model: Any, call: Callable[[], T]) -> T:
+    """``call()``, a harness run on the user's model, with its errors classified.
+
+    A ``ValueError``/``TypeError``/``RuntimeError`` means the model does not fit the
+    SPEC or REP (exit code 2, as before); any other exception raised inside the model's
+    own source is the user's code raising (:class:`UserCodeError`, exit code 3); the rest
+    propagates (exit code 4, a bug).
+    """
+    try:
+        return call()
+    except UserCodeError:
+        raise
+    except (ValueError, TypeError, RuntimeError) as exc:
+        raise InputError(
+            f"{verb} {args.target} on {args.input} failed: {type(exc).__name__}: {exc}\n"
+            "Check that the model takes one unbatched input of that SPEC and that --output "
+            "matches its output."
+        ) from exc
+    except Exception as exc:
+        if _raised_in(exc, _user_files(model)):
+            raise UserCodeError(f"the model of {args.target}", exc) from exc
+        raise
 
 
 def run(args: argparse.Namespace) -> int:
     from geodl.symmetry import check_equivariance, get_group
 
-    try:
-        model, spec, inputs = prepare(args)
-        group = get_group(args.group)
-        group.check_acts_on(spec.kind)
-    except (UsageError, ValueError) as exc:
-        return usage_error("check", exc)
-    try:
-        report = check_equivariance(
+    model, spec, inputs = prepare(args)
+    group = get_group(args.group)
+    group.check_acts_on(spec.kind)
+    report = run_harness(
+        "checking",
+        args,
+        model,
+        lambda: check_equivariance(
             model,
             group,
             inputs,
@@ -202,13 +251,12 @@ def run(args: argparse.Namespace) -> int:
             samples=args.samples,
             seed=args.seed,
             approx_tol=args.tolerance,
-        )
-    except (ValueError, TypeError, RuntimeError) as exc:
-        return model_failed("check", "checking", args, exc)
+        ),
+    )
     print(report)
     if args.json is not None:
         write_json(args.json, [report.to_dict()])
         print(f"wrote {args.json}")
     if report.verdict == "exact" or (report.verdict == "approximate" and not args.exact):
-        return 0
-    return 1
+        return EXIT_OK
+    return EXIT_BROKEN

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 import torch
 from torch import Tensor, nn
@@ -80,6 +81,9 @@ def padding_slots(center: Tensor, num_centers: int) -> tuple[Tensor, int]:
 
 
 #: Ways to compute :math:`T_i = \sum_j \tilde R_{ij}^T G_{ij}` (same result, different speed).
+#: the names of :data:`AGGREGATIONS`, for type checkers
+Aggregation = Literal["dense", "scatter"]
+
 AGGREGATIONS: dict[str, str] = {
     "dense": "edges laid out in an (N, n_max) block, batched matmul (fast, default)",
     "scatter": "per-edge outer products summed with index_add (reference, slower)",
@@ -160,6 +164,13 @@ class SeADescriptor(nn.Module):
     torch.Size([2, 16])
     """
 
+    if TYPE_CHECKING:  # for mypy only: TorchScript cannot read these string annotations
+        # buffers (registered in __init__)
+        neighbor_norm: Tensor
+        s_mean: Tensor
+        s_inv_std: Tensor
+        env_inv_std: Tensor
+
     def __init__(
         self,
         num_types: int,
@@ -171,7 +182,7 @@ class SeADescriptor(nn.Module):
         activation: str = "tanh",
         neighbor_norm: float | None = None,
         resnet: bool = True,
-        aggregation: str = "dense",
+        aggregation: Aggregation = "dense",
     ) -> None:
         super().__init__()
         if aggregation not in AGGREGATIONS:

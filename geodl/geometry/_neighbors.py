@@ -72,31 +72,46 @@ def neighbor_list(
     if not (isinstance(cutoff, (int, float)) and cutoff > 0):
         raise ValueError(f"neighbor_list: 'cutoff' must be a positive number, got {cutoff!r}.")
     pbc_t = normalise_pbc(pbc)
-    if cell is None:
-        if any(pbc_t):
-            raise ValueError(
-                f"neighbor_list: pbc={pbc_t} needs a 'cell' (3, 3); got cell=None. Pass the "
-                "lattice vectors as rows, or set pbc=False."
-            )
-        cell_np = np.zeros((3, 3))
-    else:
-        check_cell(cell, pbc_t)
-        cell_np = complete_cell(cell.detach().cpu(), pbc_t).numpy()
+    cell_np = _cell_array(cell, pbc_t)
     pos_np = positions.detach().to("cpu", torch.float64).numpy()
     if len(pos_np) == 0:
         empty = torch.zeros(2, 0, dtype=torch.long, device=positions.device)
         return empty, positions.new_zeros(0, 3)
-    # vesin: periodic directions require a non-degenerate cell; non-periodic ones ignore it.
-    from vesin import NeighborList
-
-    # Same thread count as torch (vesin defaults to all cores, which oversubscribes
-    # when torch and other processes share the machine).
-    calc = NeighborList(
-        cutoff=float(cutoff), full_list=True, sorted=True, n_threads=torch.get_num_threads()
-    )
-    i, j, s = calc.compute(
-        points=pos_np, box=cell_np, periodic=np.asarray(pbc_t, dtype=bool), quantities="ijS"
-    )
+    i, j, s = _vesin_pairs(pos_np, float(cutoff), cell_np, pbc_t)
     edge_index = torch.from_numpy(np.stack([i, j]).astype(np.int64)).to(positions.device)
     shifts = torch.from_numpy(np.ascontiguousarray(s)).to(positions.device, positions.dtype)
     return edge_index, shifts
+
+
+def _cell_array(cell: Tensor | None, pbc: tuple[bool, bool, bool]) -> np.ndarray:
+    """The ``(3, 3)`` cell for vesin (zeros without one); checks it against ``pbc``."""
+    if cell is None:
+        if any(pbc):
+            raise ValueError(
+                f"neighbor_list: pbc={pbc} needs a 'cell' (3, 3); got cell=None. Pass the "
+                "lattice vectors as rows, or set pbc=False."
+            )
+        return np.zeros((3, 3))
+    check_cell(cell, pbc)
+    return complete_cell(cell.detach().cpu(), pbc).numpy()
+
+
+def _vesin_pairs(
+    pos: np.ndarray, cutoff: float, cell: np.ndarray, pbc: tuple[bool, bool, bool]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centres ``(E,)``, neighbours ``(E,)`` and integer shifts ``(E, 3)`` from vesin."""
+    from geodl.extras import require
+
+    require("atoms", "geodl.geometry.neighbor_list", ("vesin",))
+    from vesin import NeighborList
+
+    # vesin: periodic directions require a non-degenerate cell; non-periodic ones ignore it.
+    # Same thread count as torch (vesin defaults to all cores, which oversubscribes
+    # when torch and other processes share the machine).
+    calc = NeighborList(
+        cutoff=cutoff, full_list=True, sorted=True, n_threads=torch.get_num_threads()
+    )
+    i, j, s = calc.compute(
+        points=pos, box=cell, periodic=np.asarray(pbc, dtype=bool), quantities="ijS"
+    )
+    return i, j, s

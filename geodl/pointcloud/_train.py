@@ -26,7 +26,7 @@ from geodl.training import Bound, LoopState, TrainLoop, TrainTask
 __all__ = ["train_classifier", "evaluate", "predict", "permute_points", "subsample_points"]
 
 
-def _loader(data: Sequence[Any], batch_size: int, shuffle: bool, seed: int):
+def _loader(data: Sequence[Any], batch_size: int, shuffle: bool, seed: int) -> Any:
     from torch_geometric.loader import DataLoader
 
     g = torch.Generator().manual_seed(int(seed))
@@ -121,8 +121,9 @@ def train_classifier(
     batch_size, lr, weight_decay = _check_options(
         train_data, epochs, batch_size, lr, weight_decay, orientation, point_dropout
     )
-    if fit_statistics and hasattr(model, "fit_statistics"):
-        model.fit_statistics(train_data)
+    fit_stats = getattr(model, "fit_statistics", None)
+    if fit_statistics and callable(fit_stats):
+        fit_stats(train_data)
     loader = _loader(train_data, batch_size, True, seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps = epochs * len(loader)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import torch
 from torch import Tensor
@@ -20,6 +20,19 @@ INPUT_KINDS: dict[str, str] = {
 }
 
 Inputs = Tensor | tuple[Tensor, ...]
+
+#: The names of :data:`INPUT_KINDS` as a type.
+Kind = Literal["points", "set", "image", "signal", "sequence", "atoms"]
+
+
+class HasKinds(Protocol):
+    """What :func:`infer_kind` needs of a group: its name and the kinds it acts on."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kinds(self) -> tuple[str, ...]: ...
 
 
 def check_kind(kind: str) -> str:
@@ -155,4 +168,39 @@ def cast(
     return tuple(
         x.to(device=device, dtype=dtype) if x.is_floating_point() else x.to(device=device)
         for x in inputs
+    )
+
+
+def infer_kind(group: HasKinds, inputs: Any) -> str:
+    """The input kind ``group`` acts on that matches the layout of ``inputs``.
+
+    Raises a ValueError naming the valid kinds when none or several (with different
+    actions) match.
+
+    Examples
+    --------
+    >>> from geodl.symmetry import get_group
+    >>> infer_kind(get_group("SO3"), torch.zeros(4, 3))
+    'points'
+    """
+    shape_kinds = compatible_kinds(inputs)
+    if not shape_kinds:
+        raise ValueError(
+            "inputs: expected a Tensor or a tuple of Tensors laid out as one of the input "
+            "kinds (points (N, d), set (N, F), image (C, H, W), signal (C, L), sequence "
+            "(T, F), atoms (species, positions[, cell])); got "
+            f"{[type(x).__name__ for x in as_tuple(inputs)]}. Pass kind=... explicitly."
+        )
+    candidates = [k for k in shape_kinds if k in group.kinds]
+    if "points" in candidates and "set" in candidates:
+        candidates.remove("set")  # rows are permuted the same way
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise ValueError(
+            f"group {group.name!r} acts on {list(group.kinds)}, but the inputs look like "
+            f"{shape_kinds}. Pass kind=... or choose a group acting on that input."
+        )
+    raise ValueError(
+        f"inputs: ambiguous input kind for group {group.name!r}: {candidates}. Pass kind=..."
     )

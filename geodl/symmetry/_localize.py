@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from geodl.symmetry._context import cast, make_context, to_float64
-from geodl.symmetry._groups import GroupElement
+from geodl.symmetry._element import GroupElement
 from geodl.symmetry._reps import apply_rep
 from geodl.symmetry._tolerance import TINY, exact_tolerance, model_device, model_dtype
 
@@ -136,30 +136,15 @@ def localize(
     hints = dict(module_reps or {})
     dev = model_device(model, inputs)
     s0, order = _record(model, cast(x64, dt, dev))
-    s1, _ = _record(model, cast(g._act_items(x64, kind), dt, dev))
+    s1, _ = _record(model, cast(g.act_items(x64, kind), dt, dev))
     trace: list[dict[str, Any]] = []
-    culprit = None
     for name, idx in order:
         a_list, b_list = s0.get(name, []), s1.get(name, [])
-        if len(a_list) != len(b_list):
+        if len(a_list) != len(b_list) or a_list[idx].shape != b_list[idx].shape:
             continue
         a, b = a_list[idx], b_list[idx]
-        if a.shape != b.shape:
-            continue
-        denom = max(float(a.norm()), TINY)
-        best, best_err = "", float("inf")
         candidates = [hints[name]] if name in hints else _candidates(a, kind, ctx)
-        for rep in candidates:
-            try:
-                expected = apply_rep(rep, g, a, kind)
-            except (ValueError, RuntimeError, IndexError):
-                continue
-            if expected.shape != b.shape:
-                continue
-            err = float((b - expected).norm()) / denom
-            if err < best_err:
-                best, best_err = rep, err
-        ok = best_err <= 10 * tol
+        best, best_err = _best_fit(a, b, g, kind, candidates)
         trace.append(
             {
                 "module": name,
@@ -167,9 +152,28 @@ def localize(
                 "shape": tuple(a.shape),
                 "best": best,
                 "rel": best_err,
-                "ok": ok,
+                "ok": best_err <= 10 * tol,
             }
         )
-        if not ok and culprit is None:
-            culprit = name
+    culprit = next((t["module"] for t in trace if not t["ok"]), None)
     return culprit, trace
+
+
+def _best_fit(
+    a: Tensor, b: Tensor, g: GroupElement, kind: str, candidates: list[str]
+) -> tuple[str, float]:
+    """The candidate representation that best maps ``a`` (at x) onto ``b`` (at g.x), and
+    its relative error."""
+    denom = max(float(a.norm()), TINY)
+    best, best_err = "", float("inf")
+    for rep in candidates:
+        try:
+            expected = apply_rep(rep, g, a, kind)
+        except (ValueError, RuntimeError, IndexError):
+            continue
+        if expected.shape != b.shape:
+            continue
+        err = float((b - expected).norm()) / denom
+        if err < best_err:
+            best, best_err = rep, err
+    return best, best_err

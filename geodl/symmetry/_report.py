@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+#: The verdict of a check.
+Verdict = Literal["exact", "approximate", "broken"]
+#: Where a non-exact error on a grid sits.
+Where = Literal["boundary", "interior"]
 
 
 @dataclass
@@ -67,7 +72,7 @@ class SymmetryReport:
     group: str
     kind: str
     out_rep: str
-    verdict: str
+    verdict: Verdict
     max_rel_error: float
     max_abs_error: float
     tolerance: float
@@ -75,7 +80,7 @@ class SymmetryReport:
     dtype: str
     errors: list[ElementError] = field(default_factory=list)
     cosets: dict[str, float] = field(default_factory=dict)
-    where: str | None = None
+    where: Where | None = None
     boundary_width: int | None = None
     culprit: str | None = None
     trace: list[dict[str, Any]] = field(default_factory=list)

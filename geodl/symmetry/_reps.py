@@ -24,11 +24,12 @@ any e3nn irreps string, e.g. ``"2x0e + 1x1o"``
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import torch
 from torch import Tensor
 
-from geodl.symmetry._groups import GroupElement
+from geodl.symmetry._element import GroupElement
 
 #: Representation names (besides e3nn irreps strings) and what they mean.
 REPRESENTATIONS: dict[str, str] = {
@@ -47,7 +48,7 @@ _BASE = ("invariant", "equivariant", "vector", "pseudovector", "rank2")
 
 
 @functools.lru_cache(maxsize=64)
-def _irreps(text: str):  # noqa: ANN202 - e3nn type imported lazily
+def _irreps(text: str) -> Any:  # e3nn.o3.Irreps (e3nn is imported lazily)
     from e3nn import o3
 
     return o3.Irreps(text)
@@ -209,8 +210,9 @@ def _equivariant(g: GroupElement, y: Tensor, kind: str) -> Tensor:
                     f"({g.perm.numel()}), got shape {tuple(y.shape)}."
                 )
             y = y[g.perm]
-        if kind != "set" and (g.rotation is not None or g.translation is not None):
-            dim = g.rotation.shape[0] if g.rotation is not None else g.translation.shape[0]
+        linear = g.rotation if g.rotation is not None else g.translation
+        if kind != "set" and linear is not None:
+            dim = linear.shape[0]
             if y.shape[-1] != dim:
                 raise ValueError(
                     f"out_rep 'equivariant': coordinates-like output must end in {dim}, got "

@@ -17,6 +17,7 @@ from geodl.training._atomic import (
     atomic_write,
     atomic_write_text,
     load_state_file,
+    read_torch_file,
     remove_stale_tmp,
 )
 from geodl.training._budget import Budget, exponential_decay, run_progress
@@ -53,6 +54,7 @@ __all__ = [
     "init_distributed",
     "load_state_file",
     "rank_and_world",
+    "read_torch_file",
     "remove_stale_tmp",
     "resolve_device",
     "run_progress",

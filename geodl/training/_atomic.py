@@ -34,7 +34,7 @@ def _tmp_path(path: Path) -> Path:
     return path.with_name(f"{path.name}.{os.getpid()}.tmp")
 
 
-def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> None:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], object]) -> None:
     """Call ``write(fh)`` on a temporary file next to ``path``, ``fsync`` it, rename it
     onto ``path``; on any error (or ``KeyboardInterrupt``) the temporary file is removed
     and ``path`` keeps its previous content.
@@ -108,8 +108,51 @@ def remove_stale_tmp(folder: str | os.PathLike[str]) -> list[Path]:
     return removed
 
 
+def read_torch_file(
+    path: str | os.PathLike[str], *, what: str = "file", hint: str = "", map_location: Any = "cpu"
+) -> Any:
+    """``torch.load(path, weights_only=True)`` whose failures name the file and what to do.
+
+    ``weights_only=True`` refuses pickled code: a hostile file cannot run anything.
+
+    Parameters
+    ----------
+    path : path
+        The file (a model, a checkpoint).
+    what : str
+        What the file is, for the message (``"model file"``, ``"checkpoint"``).
+    hint : str
+        What to do about a bad file, appended to the message.
+
+    Raises
+    ------
+    InputError
+        The file is missing, unreadable, truncated, corrupt or holds pickled code.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> bad = pathlib.Path(tempfile.mkdtemp()) / "model.pt"; _ = bad.write_bytes(b"garbage")
+    >>> read_torch_file(bad, what="model file", hint="Retrain it.")
+    Traceback (most recent call last):
+    ...
+    geodl.errors.InputError: model file '.../model.pt' is corrupt, ... Retrain it.
+    """
+    name = os.fspath(path)
+    tail = f" {hint}" if hint else ""
+    try:
+        return torch.load(name, map_location=map_location, weights_only=True)
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {name!r}: {exc.strerror or exc}.{tail}") from exc
+    except Exception as exc:  # UnpicklingError, RuntimeError (bad zip), EOFError, ...
+        raise InputError(
+            f"{what} {name!r} is corrupt, truncated or not a file written by geodl "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}).{tail}"
+        ) from exc
+
+
 def load_state_file(path: str | os.PathLike[str], fmt: str, what: str, fix: str) -> dict:
-    """``torch.load(path, weights_only=True)`` of a dict whose ``"format"`` is ``fmt``.
+    """:func:`read_torch_file` of a dict whose ``"format"`` is ``fmt``.
 
     Parameters
     ----------
@@ -129,18 +172,9 @@ def load_state_file(path: str | os.PathLike[str], fmt: str, what: str, fix: str)
         of another format; the message names the file and says ``fix``.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such {what} file; {fix}")
-    if path.stat().st_size == 0:
+    if path.is_file() and path.stat().st_size == 0:
         raise InputError(f"{path}: the {what} file is empty (0 bytes); {fix}")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for truncated / foreign files
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-        raise InputError(
-            f"{path}: not a readable {what} (truncated, corrupt, or not written by geodl: "
-            f"{type(exc).__name__}{': ' + reason if reason else ''}); {fix}"
-        ) from exc
+    obj = read_torch_file(path, what=what, hint=fix)
     if not isinstance(obj, dict) or obj.get("format") != fmt:
         raise InputError(f"{path}: not a geodl {what} (expected format {fmt!r}); {fix}")
     return obj

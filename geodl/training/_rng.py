@@ -22,7 +22,7 @@ def get_rng_state() -> dict[str, Any]:
     >>> a = torch.rand(1); set_rng_state(state); bool(torch.rand(1) == a)
     True
     """
-    np_state = np.random.get_state()
+    np_state: Any = np.random.get_state()
     py_state = random.getstate()
     return {
         "torch": torch.get_rng_state(),

@@ -67,8 +67,8 @@ def test_tmp_files_of_a_live_writer_are_kept(tmp_path: Path) -> None:
     "content, match",
     [
         (b"", "empty"),
-        (b"not a zip file at all", "not a readable"),
-        (None, "not a readable"),  # a real file cut in half
+        (b"not a zip file at all", "is corrupt, truncated"),
+        (None, "is corrupt, truncated"),  # a real file cut in half
         ("other-format", "not a geodl checkpoint"),
     ],
 )
@@ -90,5 +90,5 @@ def test_unusable_state_files_name_the_file(tmp_path: Path, content: object, mat
 def test_files_with_pickled_code_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "evil.pt"
     torch.save({"format": "f", "payload": Path("x")}, path)  # a pickled object, not data
-    with pytest.raises(InputError, match="not a readable"):
+    with pytest.raises(InputError, match="is corrupt, truncated or not a file written by geodl"):
         load_state_file(path, "f", "checkpoint", "fix it.")

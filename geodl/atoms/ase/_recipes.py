@@ -13,7 +13,7 @@ labels). The scripts in ``datasets/`` call them to write the shipped files and l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from ase import Atoms, units
@@ -111,7 +111,9 @@ def _check_runs(name: str, temperatures: Sequence[float], frames_per_run: int = 
         raise ValueError(f"{name}: 'frames_per_run' must be >= 1, got {frames_per_run!r}.")
 
 
-def _cuau_structure(kind: str, x_au: float, rng: np.random.RandomState) -> Atoms:
+def _cuau_structure(
+    kind: str, x_au: float, rng: np.random.RandomState, others: Mapping[str, float] | None = None
+) -> Atoms:
     from ase.build import bulk, fcc111
 
     a = 3.61 * (1.0 - x_au) + 4.08 * x_au  # Vegard's law between Cu and Au
@@ -127,7 +129,13 @@ def _cuau_structure(kind: str, x_au: float, rng: np.random.RandomState) -> Atoms
     n = len(atoms)
     n_au = int(round(x_au * n))
     symbols = np.array(["Cu"] * n, dtype=object)
-    symbols[rng.permutation(n)[:n_au]] = "Au"
+    order = rng.permutation(n)
+    symbols[order[:n_au]] = "Au"
+    start = n_au
+    for element, fraction in (others or {}).items():  # further EMT elements on random sites
+        count = int(round(fraction * n))
+        symbols[order[start : start + count]] = element
+        start += count
     atoms.set_chemical_symbols(list(symbols))
     if kind == "vacancy":
         del atoms[int(rng.randint(n))]
@@ -142,12 +150,15 @@ def make_cuau_emt(
     kinds: Sequence[str] = ("bulk", "vacancy", "slab"),
     frames_per_run: int = 10,
     progress: Callable[[int], None] | None = None,
+    others: Mapping[str, float] | None = None,
 ) -> list[Atoms]:
     """Cu/Au alloys labelled by EMT, sampled by Langevin MD (2 fs steps, every 20 steps).
 
     Runs cycle through (kind, temperature); each run starts from a fresh random composition
     (Au fraction uniform in [0, 1]) and contributes ``frames_per_run`` snapshots. Periodic
-    structures (bulk, vacancy) carry the stress; slabs do not.
+    structures (bulk, vacancy) carry the stress; slabs do not. ``others`` puts further
+    EMT elements on random sites (``{"Ag": 0.25}``: a quarter of the sites; the Au fraction
+    is then drawn in [0, 1 - 0.25]).
 
     Examples
     --------
@@ -168,8 +179,8 @@ def make_cuau_emt(
     run = 0
     while len(frames) < n_structures:
         kind, temp = combos[run % len(combos)]
-        x_au = float(rng.uniform(0.0, 1.0))
-        atoms = _cuau_structure(kind, x_au, rng)
+        x_au = float(rng.uniform(0.0, 1.0 - sum((others or {}).values())))
+        atoms = _cuau_structure(kind, x_au, rng, others)
         n = min(frames_per_run, n_structures - len(frames))
         frames += sample_md(
             atoms,

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from ase import Atoms
@@ -45,9 +45,12 @@ def molecule_from_smiles(smiles: str, seed: int = 0) -> tuple[Atoms, Any]:
     >>> atoms.get_chemical_formula()
     'C2H6O'
     """
-    from rdkit import Chem
-    from rdkit.Chem import AllChem
+    from geodl.extras import require
 
+    require("rdkit", "MMFF94 labels (molecule_from_smiles)")
+    from rdkit import Chem
+
+    AllChem = _all_chem()
     mol = Chem.MolFromSmiles(smiles)
     if mol is None:
         raise ValueError(
@@ -98,12 +101,14 @@ class MMFF94Calculator(Calculator):
     True
     """
 
-    implemented_properties = ("energy", "forces")  # an immutable tuple: never shared state
+    # an immutable tuple: never shared state (ASE annotates a list)
+    implemented_properties = ("energy", "forces")  # type: ignore[assignment]
 
-    def __init__(self, mol: Any, variant: str = "MMFF94", **kwargs: Any) -> None:
+    def __init__(
+        self, mol: Any, variant: Literal["MMFF94", "MMFF94s"] = "MMFF94", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
-        from rdkit.Chem import AllChem
-
+        AllChem = _all_chem()
         if variant not in ("MMFF94", "MMFF94s"):
             raise ValueError(f"variant: expected 'MMFF94' or 'MMFF94s', got {variant!r}.")
         self.mol = mol
@@ -178,3 +183,10 @@ def reference_calculator(name: str, **kwargs: Any) -> Calculator:
             f"{', '.join(sorted(REFERENCE_CALCULATORS))}."
         )
     return REFERENCE_CALCULATORS[name](**kwargs)
+
+
+def _all_chem() -> Any:
+    """``rdkit.Chem.AllChem`` (its stubs miss most of its functions: typed as ``Any``)."""
+    import importlib
+
+    return importlib.import_module("rdkit.Chem.AllChem")

@@ -15,39 +15,10 @@ from typing import Any
 import numpy as np
 from ase import Atoms
 
+from geodl.atoms.data._formats import read_frames
 from geodl.errors import InputError
 
-__all__ = ["AtomsDataset", "read_structures", "bundled_dataset", "BUNDLED_DATASETS"]
-
-#: name -> file under ``datasets/`` of the bundled (shipped) datasets.
-BUNDLED_DATASETS: dict[str, str] = {
-    "cuau": "cuau_emt.extxyz.gz",
-    "argon": "argon_lj.extxyz.gz",
-    "ethanol": "ethanol_mmff94.extxyz.gz",
-    "malonaldehyde": "malonaldehyde_mmff94.extxyz.gz",
-    "aspirin": "aspirin_mmff94.extxyz.gz",
-}
-
-
-def bundled_dataset(name: str) -> Path:
-    """Path of a bundled dataset file (``"cuau"``, ``"argon"``, ``"ethanol"``, ...).
-
-    Examples
-    --------
-    >>> bundled_dataset("cuau").name
-    'cuau_emt.extxyz.gz'
-    """
-    if name not in BUNDLED_DATASETS:
-        raise InputError(
-            f"Unknown bundled dataset {name!r}. Valid names: {', '.join(sorted(BUNDLED_DATASETS))}."
-        )
-    path = Path(__file__).resolve().parents[3] / "datasets" / BUNDLED_DATASETS[name]
-    if not path.is_file():
-        raise InputError(
-            f"The bundled dataset {name!r} is not at {path}; it ships with the geodl source "
-            f"tree (datasets/). Regenerate it with the recipe in datasets/."
-        )
-    return path
+__all__ = ["AtomsDataset", "read_structures"]
 
 
 def _full_stress(value: Any, where: str) -> np.ndarray:
@@ -242,26 +213,6 @@ class AtomsDataset:
         return graphs
 
 
-_COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}
-
-
-def _read_file(path: Path, index: str) -> Any:
-    """``ase.io.read``; compressed extxyz is decompressed in memory first (ASE's own
-    reader re-scans compressed streams and is ~50x slower)."""
-    import importlib
-    import io
-
-    import ase.io
-
-    inner = path.with_suffix("") if path.suffix in _COMPRESSED else path
-    if path.suffix in _COMPRESSED and inner.suffix in (".xyz", ".extxyz"):
-        opener = importlib.import_module(_COMPRESSED[path.suffix]).open
-        with opener(path, "rt") as fh:
-            text = fh.read()
-        return ase.io.read(io.StringIO(text), index=index, format="extxyz")
-    return ase.io.read(str(path), index=index)
-
-
 def _array(value: Any, where: str, key: str) -> np.ndarray:
     """A label as a float array; an error names the structure and the key."""
     try:
@@ -326,26 +277,11 @@ def _read_frame(
     return bare, e_val, f_arr, s_arr
 
 
-def _to_list(source: Any, index: str) -> tuple[list[Atoms], str]:
+def _to_list(source: Any, index: str, fmt: str) -> tuple[list[Atoms], str]:
     if isinstance(source, Atoms):
         return [source], "<atoms>"
     if isinstance(source, (str, Path)):
-        path = Path(source)
-        if not path.exists():
-            raise InputError(f"data: no such file {str(path)!r}; check the path.")
-
-        try:
-            frames = _read_file(path, index)
-        except Exception as exc:  # ASE raises many types for malformed files
-            raise InputError(
-                f"{path}: ASE could not read this file with data.index {index!r} "
-                f"({type(exc).__name__}: {exc}). "
-                "Check that it is a valid extended XYZ / ASE db / trajectory file, or pass "
-                "the format explicitly by converting it with ase.io."
-            ) from exc
-        if isinstance(frames, Atoms):
-            frames = [frames]
-        return list(frames), str(path)
+        return read_frames(source, fmt, index)
     if isinstance(source, Sequence) and all(isinstance(a, Atoms) for a in source):
         return list(source), "<atoms>"
     raise TypeError(
@@ -362,17 +298,23 @@ def read_structures(
     forces_key: str = "forces",
     stress_key: str = "stress",
     require_labels: bool = True,
+    fmt: str = "auto",
 ) -> AtomsDataset:
-    """Read labelled structures from an ASE-readable file or a list of Atoms.
+    """Read labelled structures from a file or folder (see :data:`DATA_FORMATS`) or a list
+    of Atoms.
 
     Parameters
     ----------
     source : path, Atoms or list of Atoms
-        Any file ``ase.io.read`` understands (extxyz, ASE db, trajectory, ...).
+        Any file ``ase.io.read`` understands (extxyz, ASE db, trajectory, ...), a DeePMD
+        system folder or a root of many, any dpdata format (``fmt``), or
+        ``"bundled:NAME"`` for a shipped dataset.
     index : str
         Frames to read, ASE syntax (``":"`` all).
     energy_key, forces_key, stress_key : str
         Names of the labels (see the module docstring for where they are looked up).
+    fmt : str
+        A name of :data:`DATA_FORMATS` or a dpdata format (``"auto"`` detects).
     require_labels : bool
         When False, structures without energy/forces are accepted (labels set to NaN)
         — for prediction only.
@@ -393,7 +335,7 @@ def read_structures(
     >>> ds.energy.shape, ds.forces[0].shape, bool(ds.has_stress[0])
     ((1,), (4, 3), True)
     """
-    frames, label = _to_list(source, index)
+    frames, label = _to_list(source, index, fmt)
     if len(frames) == 0:
         raise InputError(
             f"{label}: the dataset is empty (index {index!r}); give a file with at least one "

@@ -3,12 +3,14 @@ energy/forces/stress head, and safe model files."""
 
 from geodl.atoms.model._config import DTYPES, EnergyModelConfig, ModelConfig, SeE2AConfig
 from geodl.atoms.model._core import PotentialCore
+from geodl.atoms.model._finetune import FINETUNE_KEYS, extend_type_map, finetune_model
 from geodl.atoms.model._fitting import AtomicFitting
 from geodl.atoms.model._io import (
     MODEL_FILE_FORMAT,
     MODEL_FILE_VERSION,
     load_model,
     model_from_state,
+    read_torch_file,
     save_model,
 )
 from geodl.atoms.model._model import AtomisticModel, AtomsEnergyFunction, EnergyModel
@@ -32,6 +34,7 @@ from geodl.atoms.model._size import (
 __all__ = [
     "DEFAULT_MODEL_TYPE",
     "DTYPES",
+    "FINETUNE_KEYS",
     "MAX_PARAMETERS",
     "MAX_TRAINING_BYTES",
     "MODEL_FILE_FORMAT",
@@ -49,10 +52,13 @@ __all__ = [
     "SeE2A",
     "SeE2AConfig",
     "check_model_size",
+    "extend_type_map",
+    "finetune_model",
     "load_model",
     "model_config_from_dict",
     "model_from_state",
     "model_size",
+    "read_torch_file",
     "register_model_type",
     "resolve_model_type",
     "save_model",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import torch
 from torch import Tensor, nn
 
@@ -60,6 +62,14 @@ class PotentialCore(nn.Module):
     >>> out["forces"].shape
     torch.Size([2, 3])
     """
+
+    if TYPE_CHECKING:  # for mypy only: TorchScript cannot read these string annotations
+        #: the family's module: ``atomic(species, edge_vec, edge_index)``,
+        #: ``receptive_field``, ``fit_statistics(samples)`` (an nn.Module of the family)
+        atomic: Any
+        # buffers (registered in __init__)
+        energy_shift: Tensor
+        energy_scale: Tensor
 
     def __init__(self, atomic: nn.Module, num_types: int) -> None:
         super().__init__()

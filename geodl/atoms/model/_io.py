@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import IO, Any
 
 import torch
 
@@ -11,23 +11,23 @@ from geodl.atoms.model._model import AtomisticModel
 from geodl.atoms.model._registry import model_config_from_dict
 from geodl.atoms.model._size import model_size
 from geodl.errors import InputError
-from geodl.training import load_state_file
+from geodl.training import read_torch_file
 
 __all__ = [
     "MODEL_FILE_FORMAT",
     "MODEL_FILE_VERSION",
     "load_model",
     "model_from_state",
+    "read_torch_file",
     "save_model",
 ]
 
 MODEL_FILE_FORMAT = "geodl.atoms.EnergyModel"
 #: 1: se_e2_a only (``core.descriptor.*``); 2: any family (``core.atomic.*``, ``type``).
 MODEL_FILE_VERSION = 2
-_FIX = "pass a model.pt written by geodl train or geodl.atoms.save_model."
 
 
-def save_model(model: AtomisticModel, path: str | os.PathLike[str]) -> None:
+def save_model(model: AtomisticModel, path: str | os.PathLike[str] | IO[bytes]) -> None:
     """Save ``model`` as ``{"format", "version", "config", "state_dict"}`` (no pickled code).
 
     Examples
@@ -72,24 +72,29 @@ def load_model(path: str | os.PathLike[str], map_location: Any = "cpu") -> Atomi
     """Load a model written by :func:`save_model` with ``torch.load(weights_only=True)``.
 
     Files of every earlier version load (their weights are renamed to the current layout).
-    The model is built on the CPU (``map_location`` is kept for compatibility). A model
-    file is data: nothing in it is executed, and its config is checked against its
+    A model file is data: nothing in it is executed, and its config is checked against its
     weights before the model is allocated (a small file cannot request a huge model).
 
     Raises
     ------
     InputError
-        (a ``ValueError``) If the file is missing, empty, truncated or corrupt, is not a
-        geodl model file, is newer than this geodl, or its weights do not match its config.
+        (a ``ValueError``) If the file is missing, corrupt, not a geodl model file, newer
+        than this geodl, or its weights do not match its config.
     """
-    payload = load_state_file(path, MODEL_FILE_FORMAT, "model file", _FIX)
-    where = f"load_model: {os.fspath(path)!r}"
-    version = int(payload.get("version", 0))
-    if version > MODEL_FILE_VERSION:
+    hint = "Pass a model.pt written by geodl train or geodl.atoms.save_model."
+    payload = read_torch_file(path, what="model file", hint=hint, map_location=map_location)
+    if not isinstance(payload, dict) or payload.get("format") != MODEL_FILE_FORMAT:
         raise InputError(
-            f"{where}: file version {version} is newer than supported "
+            f"load_model: {os.fspath(path)!r} is not a geodl model file (expected format "
+            f"{MODEL_FILE_FORMAT!r}); save models with geodl.atoms.save_model."
+        )
+    version = payload.get("version", 0)
+    if not isinstance(version, int) or version > MODEL_FILE_VERSION:
+        raise InputError(
+            f"load_model: file version {version!r} is newer than supported "
             f"({MODEL_FILE_VERSION}); upgrade geodl."
         )
+    where = f"load_model: {os.fspath(path)!r} is a damaged geodl model file"
     model = model_from_state(payload.get("config"), payload.get("state_dict"), where, version)
     model.eval()
     return model
@@ -120,20 +125,21 @@ def model_from_state(
     ...
     geodl.errors.InputError: model: its config asks for ... parameters but ... holds ...
     """
+    fix = "Pass a model.pt written by geodl train or geodl.atoms.save_model."
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise InputError(f"{where}: no weights ('state_dict') stored; {_FIX}")
+        raise InputError(f"{where}: no weights ('state_dict') stored. {fix}")
     try:
-        config = model_config_from_dict(config)
-        needed = model_size(config).parameters
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{where}: its model config is invalid ({exc}); {_FIX}") from exc
+        model_config = model_config_from_dict(config)
+        needed = model_size(model_config).parameters
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{where} (its model config: {type(exc).__name__}: {exc}). {fix}") from exc
     stored = sum(v.numel() for v in state.values())
     if needed > stored:
         raise InputError(
             f"{where}: its config asks for {needed:,} parameters but the file holds "
             f"{stored:,} values; the file is damaged or not written by geodl."
         )
-    model = AtomisticModel(config)
+    model = AtomisticModel(model_config)
     try:
         model.load_state_dict(_upgrade_state_dict(state, version), strict=True)
     except RuntimeError as exc:

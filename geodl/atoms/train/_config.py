@@ -51,7 +51,9 @@ class DataConfig:
     Attributes
     ----------
     train : str or None
-        Training file (any format ``ase.io.read`` understands: extxyz, ASE db, traj...).
+        Training data: any file ``ase.io.read`` understands (extxyz, ASE db, traj...), a
+        DeePMD system folder or a root of many, a dpdata-readable file (see ``format``),
+        or ``bundled:NAME`` for a shipped dataset.
     valid : str or None
         Validation file. When absent, ``valid_fraction`` of ``train`` is held out.
     test : str or None
@@ -71,6 +73,10 @@ class DataConfig:
         Train on stress: ``"auto"`` when any periodic training structure carries it.
     max_structures : int or None
         Use at most this many training structures (a random subset).
+    format : str
+        Data format of ``train``/``valid``/``test``: ``"auto"`` (detect), ``"extxyz"``,
+        ``"deepmd/npy"``, ``"deepmd/raw"``, ``"ase:FORMAT"`` or any dpdata format such as
+        ``"vasp/outcar"`` (see :data:`geodl.atoms.data.DATA_FORMATS`).
     """
 
     train: str | None = None
@@ -85,6 +91,7 @@ class DataConfig:
     stress_key: str = "stress"
     use_stress: bool | str = "auto"
     max_structures: int | None = bounded(None, nullable=True, **_COUNT)
+    format: str = "auto"
 
     def __post_init__(self) -> None:
         validate_fields(self, "data.")
@@ -157,7 +164,7 @@ class TrainingConfig:
     grad_clip : float or None
         Clip the gradient norm (100.0); ``null`` disables.
     num_threads : int or None
-        torch intra-op threads; ``null`` keeps torch's default.
+        torch intra-op threads; ``null`` (or 0) keeps torch's default.
     progress : bool or None
         tqdm progress bar; ``null`` = only on a terminal.
     resume : bool or "auto"
@@ -176,6 +183,11 @@ class TrainingConfig:
         After training, refit the per-species energy shifts by least squares of the
         training residuals on the composition (forces unchanged; removes any
         composition-dependent energy offset) (true).
+    init_model : str or None
+        Fine-tune: start from this trained ``model.pt`` instead of a fresh model. Its
+        architecture is kept (``model.*`` may set only ``type_map``, ``e0s``, ``dtype``,
+        ``min_distance``); elements of the new data it does not know are added; with
+        ``model.e0s: fit`` its reference energies are refitted on the new data's residuals.
     loss : LossConfig
         Loss prefactors.
     """
@@ -197,11 +209,12 @@ class TrainingConfig:
     grad_clip: float | None = bounded(
         100.0, kind="float", low=0, high=1e12, low_open=True, nullable=True
     )
-    num_threads: int | None = bounded(None, kind="int", low=1, high=4096, nullable=True)
+    num_threads: int | None = bounded(None, kind="int", low=0, high=4096, nullable=True)
     progress: bool | None = None
     resume: bool | str = "auto"
     plots: bool = True
     refit_energy_shift: bool = True
+    init_model: str | None = None
     checkpoint_every_s: float | None = bounded(
         60.0, kind="float", low=0, high=1e9, low_open=True, nullable=True
     )

@@ -95,7 +95,8 @@ def build_dataclass(
         if special and key in special:
             kwargs[key] = special[key](value, source)
         elif dataclasses.is_dataclass(hint):
-            kwargs[key] = build_dataclass(hint, value or {}, source, f"{where}.", special=None)
+            nested = typing.cast(type, hint)
+            kwargs[key] = build_dataclass(nested, value or {}, source, f"{where}.", special=None)
         elif _bounded(cls, key):
             kwargs[key] = value  # the field's Bound converts and checks it
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -26,8 +27,12 @@ def load_datasets(
             "data.train is not set: give the training file with --data FILE or data.train "
             "in the config."
         )
-    keys = dict(
-        index=d.index, energy_key=d.energy_key, forces_key=d.forces_key, stress_key=d.stress_key
+    keys: dict[str, Any] = dict(
+        index=d.index,
+        energy_key=d.energy_key,
+        forces_key=d.forces_key,
+        stress_key=d.stress_key,
+        fmt=d.format,
     )
     full = read_structures(d.train, **keys)
     fractions = [0.0 if d.valid else d.valid_fraction, 0.0 if d.test else d.test_fraction]
@@ -47,6 +52,8 @@ def load_datasets(
 def _check_size_early(config: TrainConfig) -> None:
     """The size limits for the species ``model.type_map`` lists (at least one), before
     any data is read; the trainer checks again with the data's species and batches."""
+    if config.training.init_model:
+        return  # the architecture comes from that model
     model = dict(config.model)
     model.setdefault("type_map", ["H"])
     try:

@@ -43,6 +43,7 @@ from geodl.atoms.train._checkpoint import (
     seconds_spent,
 )
 from geodl.atoms.train._config import TrainConfig, suspicious_values
+from geodl.atoms.train._finetune import finetune_start
 from geodl.atoms.train._loss import PotentialLoss
 from geodl.atoms.train._metrics import evaluate, refit_energy_shift
 from geodl.atoms.train._plots import time_a_plot
@@ -210,7 +211,7 @@ class Trainer:
             if stop.requested:
                 self._save_payload(payload, budget, None)
                 raise TrainingInterrupted(stop.signum or 15, "the checkpoint is written.")
-        final = {
+        final: dict[str, Any] = {
             "stop_reason": state.stop_reason,
             "valid_metrics": plain_metrics(valid_metrics),
             "test_metrics": plain_metrics(test_metrics) if test_metrics else None,
@@ -278,7 +279,10 @@ class Trainer:
     def build_model(self, train: AtomsDataset) -> Any:
         """A fresh model for ``train``: config.model + type_map from the data + statistics,
         after a size check (:func:`~geodl.atoms.model.check_model_size`) for the largest
-        batch of the training set."""
+        batch of the training set; or, with ``training.init_model``, the trained model to
+        fine-tune."""
+        if self.config.training.init_model:
+            return finetune_start(self.config, train, self.log)
         cfg = dict(self.config.model)
         cfg.setdefault("type_map", train.species)
         missing = sorted(set(train.species) - set(cfg["type_map"]))

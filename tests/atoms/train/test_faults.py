@@ -207,7 +207,7 @@ def test_a_small_model_file_cannot_request_a_huge_model(tmp_path: Path) -> None:
         ("--set=model.embed_widths=[0]", "model.embed_widths = [0]"),
         ("--set=model.r_cut=.nan", "model.r_cut = nan"),
         ("--set=model.fitting_widths=[60000,60000]", "exceeds the limits"),
-        ("--set=training.device=cuda:7", "training.device = 'cuda:7'"),
+        ("--set=training.device=cuda:7", "training.device: 'cuda:7'"),
     ],
 )
 def test_hostile_values_exit_2_naming_the_key(
@@ -224,6 +224,8 @@ def test_max_time_nan_and_an_out_under_a_file_exit_2(
 ) -> None:
     base = ["train", "--data", str(small_file), *TINY]
     assert main([*base, "--out", str(tmp_path / "r"), "--max-time", "nan"]) == 2
+    assert "--max-time must be > 0 (a finite number), got nan" in capsys.readouterr().err
+    assert main([*base, "--out", str(tmp_path / "r"), "--set=max_time=.nan"]) == 2
     assert "training.max_time = nan (set by --max-time) is not finite" in capsys.readouterr().err
     blocker = tmp_path / "file"
     blocker.write_text("x")
