@@ -1,11 +1,16 @@
 """``geodl train [CONFIG.yaml] [--data FILE] [--valid FILE] [--out DIR] [--max-time SECONDS]
-[--set key=value ...]`` — train an interatomic potential; writes ``model.pt``,
-``checkpoint.pt``, ``log.csv``, ``config.yaml`` and PNG plots into ``--out``.
+[--force] [--allow-large] [--set key=value ...]`` — train an interatomic potential; writes
+``model.pt``, ``checkpoint.pt``, ``log.csv``, ``config.yaml`` and PNG plots into ``--out``.
+
+A finished run in ``--out`` is not trained again (exit 0) unless ``--force`` or
+``--set training.resume=true``.
 
 Several processes: ``torchrun --nproc_per_node=2 --no-python geodl train ...``.
 
-Exit codes: 0 trained (or resumed and finished), 1 training diverged, 2 a bad option,
-config key, value or file (a corrupt checkpoint in ``--out`` included).
+Exit codes: 0 trained (or resumed and finished, or already complete), 1 training
+diverged, 2 a bad option, config key, value or file (a corrupt checkpoint in ``--out``
+included, or a config that differs from the run there), 128 + the signal number (130,
+143) when Ctrl-C / SIGTERM stopped the run after writing a checkpoint.
 """
 
 from __future__ import annotations
@@ -83,6 +88,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         check=positive_float,
     )
     parser.add_argument(
+        "--force",
+        action="store_true",
+        help="start over in --out even when it holds a run (its files are replaced)",
+    )
+    parser.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="train a model above the size limits (training.allow_large)",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -110,6 +125,8 @@ def build_config(args: argparse.Namespace) -> Any:
     training = cfg.training
     if args.max_time is not None:
         training = dataclasses.replace(training, max_time=float(args.max_time))
+    if args.allow_large:
+        training = dataclasses.replace(training, allow_large=True)
     out = str(args.out) if args.out is not None else cfg.out
     cfg = dataclasses.replace(cfg, data=data, training=training, out=out)
     if cfg.out:
@@ -120,17 +137,32 @@ def build_config(args: argparse.Namespace) -> Any:
     return cfg
 
 
+def _show_warning(message: Warning | str, *args: object, **kwargs: object) -> None:
+    sys.stderr.write(f"geodl train: warning: {message}\n")
+
+
 def run(args: argparse.Namespace) -> int:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning  # suspicious values: one line each
+        return _train(args)
+
+
+def _train(args: argparse.Namespace) -> int:
     import torch
 
     from geodl.atoms import format_metrics, train
-    from geodl.atoms.train import init_distributed
+    from geodl.atoms.train import TrainingInterrupted, init_distributed
 
     cfg = build_config(args)
     distributed = init_distributed()
     rank = torch.distributed.get_rank() if distributed else 0
     try:
-        result = train(cfg)
+        result = train(cfg, force=bool(args.force))
+    except TrainingInterrupted as exc:  # a checkpoint was written: exit 128 + signal
+        sys.stderr.write(f"geodl train: {exc}\n")
+        return exc.exit_code
     except FloatingPointError as exc:
         sys.stderr.write(f"geodl train: training diverged: {exc}\n")
         return EXIT_BROKEN

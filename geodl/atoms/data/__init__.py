@@ -1,6 +1,7 @@
 """geodl.atoms.data — labelled structures: formats (ASE, DeePMD, dpdata), readers,
-splits, graphs for the models, the bundled datasets."""
+splits, graphs for the models and their batches, the bundled datasets."""
 
+from geodl.atoms.data._batch import collate, iter_batches
 from geodl.atoms.data._dataset import AtomsDataset, read_structures
 from geodl.atoms.data._formats import (
     BUNDLED_DATASETS,
@@ -20,9 +21,11 @@ __all__ = [
     "AtomsDataset",
     "atoms_to_graph",
     "bundled_dataset",
+    "collate",
     "convert",
     "detect_format",
     "find_deepmd_systems",
+    "iter_batches",
     "read_frames",
     "read_structures",
     "write_frames",

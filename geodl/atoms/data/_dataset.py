@@ -16,6 +16,7 @@ import numpy as np
 from ase import Atoms
 
 from geodl.atoms.data._formats import read_frames
+from geodl.errors import InputError
 
 __all__ = ["AtomsDataset", "read_structures"]
 
@@ -30,7 +31,7 @@ def _full_stress(value: Any, where: str) -> np.ndarray:
         return arr.reshape(3, 3)
     if arr.shape == (3, 3):
         return arr
-    raise ValueError(
+    raise InputError(
         f"{where}: stress must have 6 (Voigt), 9 or 3x3 components, got shape {arr.shape}."
     )
 
@@ -153,7 +154,7 @@ class AtomsDataset:
         perm = np.random.default_rng(seed).permutation(n)
         sizes = [max(1, int(round(f * n))) if f > 0 else 0 for f in fractions]
         if sum(sizes) >= n:
-            raise ValueError(
+            raise InputError(
                 f"split: {n} structures in {self.source!r} are too few to hold out "
                 f"{sizes} for validation/test; give more data or a separate --valid file."
             )
@@ -172,7 +173,7 @@ class AtomsDataset:
         for name, atoms in zip(self.names, self.structures, strict=False):
             unknown = sorted(set(atoms.get_chemical_symbols()) - allowed)
             if unknown:
-                raise ValueError(
+                raise InputError(
                     f"{name}: species {unknown} were not seen in training ({what} knows "
                     f"{list(type_map)}). Train with data that contains them, or remove these "
                     "structures."
@@ -197,7 +198,10 @@ class AtomsDataset:
         self.check_species(type_map)
         graphs = []
         for i, atoms in enumerate(self.structures):
-            g = atoms_to_graph(atoms, type_map, cutoff, dtype)
+            try:
+                g = atoms_to_graph(atoms, type_map, cutoff, dtype)
+            except ValueError as exc:
+                raise InputError(f"{self.names[i]}: {exc}") from None
             g.energy = torch.tensor([self.energy[i]], dtype=dtype)
             g.forces = torch.as_tensor(self.forces[i], dtype=dtype)
             g.stress = torch.as_tensor(self.stress[i], dtype=dtype).reshape(1, 3, 3)
@@ -207,6 +211,70 @@ class AtomsDataset:
             graphs.append(g)
         self._graph_cache[key] = graphs
         return graphs
+
+
+def _array(value: Any, where: str, key: str) -> np.ndarray:
+    """A label as a float array; an error names the structure and the key."""
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{where}: the label {key!r} is not numeric ({str(value)[:60]!r}); fix or remove it."
+        ) from None
+
+
+def _finite(arr: np.ndarray, where: str, what: str) -> None:
+    if not np.isfinite(arr).all():
+        raise InputError(f"{where}: {what} NaN or inf; fix or remove the structure.")
+
+
+def _read_frame(
+    atoms: Atoms, where: str, keys: dict[str, str], require_labels: bool
+) -> tuple[Atoms, float, np.ndarray, np.ndarray | None]:
+    """One structure: bare Atoms, energy, forces ``(N, 3)``, stress ``(3, 3)`` or None."""
+    n = len(atoms)
+    if n == 0:
+        raise InputError(f"{where}: structure has no atoms; remove it.")
+    pos = atoms.get_positions()
+    _finite(pos, where, "positions contain")
+    labels = {kind: _lookup(atoms, key, kind) for kind, key in keys.items() if kind != "stress"}
+    for kind, value in labels.items():
+        if value is None and require_labels:
+            raise InputError(
+                f"{where}: no {kind} label under the key {keys[kind]!r} (found "
+                f"{_available_keys(atoms)}). Set data.{kind}_key to the right name, "
+                "or label the structure."
+            )
+    e, f = labels["energy"], labels["forces"]
+    e_val = np.nan
+    if e is not None:
+        e_arr = _array(e, where, keys["energy"])
+        if e_arr.size != 1:
+            raise InputError(f"{where}: energy {keys['energy']!r} must be a scalar.")
+        e_val = float(e_arr.reshape(-1)[0])
+    f_arr = np.full((n, 3), np.nan)
+    if f is not None:
+        f_arr = _array(f, where, keys["forces"])
+        if f_arr.shape != (n, 3):
+            raise InputError(
+                f"{where}: forces {keys['forces']!r} have shape {f_arr.shape}, expected "
+                f"({n}, 3) for {n} atoms."
+            )
+    if require_labels:
+        _finite(np.asarray(e_val), where, f"the energy {keys['energy']!r} contains")
+        _finite(f_arr, where, f"the forces {keys['forces']!r} contain")
+    s = _lookup(atoms, keys["stress"], "stress") if atoms.pbc.all() else None
+    s_arr = None
+    if s is not None:
+        s_arr = _full_stress(_array(s, where, keys["stress"]), f"{where}: {keys['stress']!r}")
+        _finite(s_arr, where, f"the stress {keys['stress']!r} contains")
+    bare = Atoms(
+        numbers=atoms.numbers.copy(),
+        positions=pos.copy(),
+        cell=atoms.cell.copy(),
+        pbc=atoms.pbc.copy(),
+    )
+    return bare, e_val, f_arr, s_arr
 
 
 def _to_list(source: Any, index: str, fmt: str) -> tuple[list[Atoms], str]:
@@ -269,18 +337,21 @@ def read_structures(
     """
     frames, label = _to_list(source, index, fmt)
     if len(frames) == 0:
-        raise ValueError(
+        raise InputError(
             f"{label}: the dataset is empty (index {index!r}); give a file with at least one "
             "structure."
         )
-    keys = (energy_key, forces_key, stress_key)
-    rows = [
-        _read_frame(atoms, f"{label}[{i}]", keys, require_labels) for i, atoms in enumerate(frames)
-    ]
-    structures, energies, forces, stresses, has_stress = (
-        list(col) for col in zip(*rows, strict=True)
-    )
-    names = [f"{label}[{i}]" for i in range(len(frames))]
+    keys = {"energy": energy_key, "forces": forces_key, "stress": stress_key}
+    structures, energies, forces, stresses, has_stress, names = [], [], [], [], [], []
+    for i, atoms in enumerate(frames):
+        where = f"{label}[{i}]"
+        bare, e_val, f_arr, s_arr = _read_frame(atoms, where, keys, require_labels)
+        structures.append(bare)
+        energies.append(e_val)
+        forces.append(f_arr)
+        stresses.append(s_arr if s_arr is not None else np.zeros((3, 3)))
+        has_stress.append(s_arr is not None)
+        names.append(where)
     return AtomsDataset(
         structures,
         np.array(energies),
@@ -290,59 +361,3 @@ def read_structures(
         names,
         label,
     )
-
-
-def _read_frame(
-    atoms: Atoms, where: str, keys: tuple[str, str, str], require_labels: bool
-) -> tuple[Atoms, float, np.ndarray, np.ndarray, bool]:
-    """One structure of :func:`read_structures`: checked positions and labels.
-
-    Returns the bare structure, the energy, forces ``(N, 3)``, stress ``(3, 3)`` (zeros
-    when absent) and whether a stress was found; NaN labels only without
-    ``require_labels``.
-    """
-    energy_key, forces_key, stress_key = keys
-    n = len(atoms)
-    if n == 0:
-        raise ValueError(f"{where}: structure has no atoms; remove it.")
-    pos = atoms.get_positions()
-    if not np.isfinite(pos).all():
-        raise ValueError(f"{where}: positions contain NaN or inf; fix or remove it.")
-    e = _lookup(atoms, energy_key, "energy")
-    f = _lookup(atoms, forces_key, "forces")
-    if require_labels:
-        for value, key, kind in ((e, energy_key, "energy"), (f, forces_key, "forces")):
-            if value is None:
-                raise ValueError(
-                    f"{where}: no {kind} label under the key {key!r} (found "
-                    f"{_available_keys(atoms)}). Set data.{kind}_key to the right name, "
-                    "or label the structure."
-                )
-    e_val = float(np.asarray(e, dtype=float).reshape(-1)[0]) if e is not None else np.nan
-    if e is not None and np.asarray(e).size != 1:
-        raise ValueError(f"{where}: energy {energy_key!r} must be a scalar.")
-    if f is not None:
-        f_arr = np.asarray(f, dtype=float)
-        if f_arr.shape != (n, 3):
-            raise ValueError(
-                f"{where}: forces {forces_key!r} have shape {f_arr.shape}, expected "
-                f"({n}, 3) for {n} atoms."
-            )
-    else:
-        f_arr = np.full((n, 3), np.nan)
-    if require_labels and not (np.isfinite(e_val) and np.isfinite(f_arr).all()):
-        raise ValueError(f"{where}: the energy or forces contain NaN or inf; fix or remove it.")
-    s = _lookup(atoms, stress_key, "stress") if atoms.pbc.all() else None
-    if s is not None:
-        s_arr = _full_stress(s, f"{where}: {stress_key!r}")
-        if not np.isfinite(s_arr).all():
-            raise ValueError(f"{where}: stress contains NaN or inf; fix or remove it.")
-    else:
-        s_arr = np.zeros((3, 3))
-    bare = Atoms(
-        numbers=atoms.numbers.copy(),
-        positions=pos.copy(),
-        cell=atoms.cell.copy(),
-        pbc=atoms.pbc.copy(),
-    )
-    return bare, e_val, f_arr, s_arr, s is not None

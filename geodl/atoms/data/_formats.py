@@ -23,6 +23,8 @@ from typing import Any
 
 from ase import Atoms
 
+from geodl.errors import InputError
+
 __all__ = [
     "BUNDLED_DATASETS",
     "DATA_FORMATS",
@@ -68,7 +70,7 @@ def bundled_dataset(name: str) -> Path:
     'cuau_emt.extxyz.gz'
     """
     if name not in BUNDLED_DATASETS:
-        raise ValueError(
+        raise InputError(
             f"Unknown bundled dataset {name!r}. Valid names: {', '.join(sorted(BUNDLED_DATASETS))}."
         )
     from importlib.resources import files
@@ -76,7 +78,7 @@ def bundled_dataset(name: str) -> Path:
     resource = files("geodl.atoms.data").joinpath("bundled").joinpath(BUNDLED_DATASETS[name])
     path = Path(str(resource))
     if not path.is_file():
-        raise ValueError(
+        raise InputError(
             f"The bundled dataset {name!r} is missing from the installed package ({path}); "
             "reinstall geodl, or regenerate it with the recipe in the source tree's datasets/."
         )
@@ -104,7 +106,7 @@ def read_ase_file(path: Path, index: str = ":", format: str | None = None) -> li
         else:
             frames = ase.io.read(str(path), index=index, format=format)
     except Exception as exc:  # ASE raises many types for malformed files
-        raise ValueError(
+        raise InputError(
             f"{path}: ASE could not read this file ({type(exc).__name__}: {exc}). Check that "
             "it is a valid extended XYZ / ASE db / trajectory file, or name its format with "
             "--data-format (ase:FORMAT, deepmd/npy, vasp/outcar, ...)."
@@ -144,7 +146,7 @@ def detect_format(path: Path) -> str:
     if path.is_dir():
         systems = find_deepmd_systems(path)
         if not systems:
-            raise ValueError(
+            raise InputError(
                 f"data: {str(path)!r} is a folder but holds no DeePMD system (no type.raw "
                 "below it); give a file, a DeePMD system folder, or --data-format."
             )
@@ -158,7 +160,7 @@ def _check_format(fmt: str) -> str:
     dpdata = _dpdata(f"data format {fmt!r}")
     known = {str(k) for k in dpdata.format.Format.get_formats()}
     if fmt not in known:
-        raise ValueError(
+        raise InputError(
             f"Unknown data format {fmt!r}. Valid formats: {', '.join(DATA_FORMATS)}, "
             "ase:FORMAT, or a dpdata format such as vasp/outcar, cp2k/output, qe/pw/scf "
             f"(dpdata knows {len(known)})."
@@ -180,7 +182,7 @@ def _select(frames: list[Atoms], index: str) -> list[Atoms]:
 
     key = string2index(index)
     if isinstance(key, str):
-        raise ValueError(
+        raise InputError(
             f"index {index!r} is not a frame number or slice; use ASE syntax such as ':', "
             "'0' or '-10:'."
         )
@@ -193,7 +195,7 @@ def _read_dpdata(path: Path, fmt: str) -> list[Atoms]:
     if fmt in ("deepmd/npy", "deepmd/raw"):
         paths = find_deepmd_systems(path)
         if not paths:
-            raise ValueError(f"data: no DeePMD system (type.raw) under {str(path)!r}.")
+            raise InputError(f"data: no DeePMD system (type.raw) under {str(path)!r}.")
     else:
         paths = [path]
     frames: list[Atoms] = []
@@ -201,7 +203,7 @@ def _read_dpdata(path: Path, fmt: str) -> list[Atoms]:
         try:
             system = dpdata.LabeledSystem(str(p), fmt=fmt)
         except Exception as exc:  # dpdata raises many types for malformed input
-            raise ValueError(
+            raise InputError(
                 f"{p}: dpdata could not read it as {fmt!r} ({type(exc).__name__}: {exc}); "
                 "check the folder/file and --data-format."
             ) from exc
@@ -238,7 +240,7 @@ def read_frames(
     path = resolve_source(source)
     fmt = _check_format(fmt)
     if not path.exists():
-        raise ValueError(f"data: no such file or folder {str(path)!r}; check the path.")
+        raise InputError(f"data: no such file or folder {str(path)!r}; check the path.")
     if fmt == "auto":
         fmt = detect_format(path)
     if fmt in ("ase", "extxyz") or fmt.startswith("ase:"):
@@ -287,6 +289,6 @@ def convert(
     """
     frames, _ = read_frames(source, from_fmt, index)
     if not frames:
-        raise ValueError(f"convert: {os.fspath(source)!r} holds no frames (index {index!r}).")
+        raise InputError(f"convert: {os.fspath(source)!r} holds no frames (index {index!r}).")
     write_frames(frames, dest, to_fmt)
     return len(frames)

@@ -9,6 +9,7 @@ from geodl.atoms.model._io import (
     MODEL_FILE_FORMAT,
     MODEL_FILE_VERSION,
     load_model,
+    model_from_state,
     read_torch_file,
     save_model,
 )
@@ -22,11 +23,20 @@ from geodl.atoms.model._registry import (
     resolve_model_type,
 )
 from geodl.atoms.model._se_e2_a import SeE2A
+from geodl.atoms.model._size import (
+    MAX_PARAMETERS,
+    MAX_TRAINING_BYTES,
+    ModelSize,
+    check_model_size,
+    model_size,
+)
 
 __all__ = [
     "DEFAULT_MODEL_TYPE",
     "DTYPES",
     "FINETUNE_KEYS",
+    "MAX_PARAMETERS",
+    "MAX_TRAINING_BYTES",
     "MODEL_FILE_FORMAT",
     "MODEL_FILE_VERSION",
     "MODEL_TYPES",
@@ -37,13 +47,17 @@ __all__ = [
     "EnergyModelConfig",
     "ModelConfig",
     "ModelFamily",
+    "ModelSize",
     "PotentialCore",
     "SeE2A",
     "SeE2AConfig",
+    "check_model_size",
     "extend_type_map",
     "finetune_model",
     "load_model",
     "model_config_from_dict",
+    "model_from_state",
+    "model_size",
     "read_torch_file",
     "register_model_type",
     "resolve_model_type",

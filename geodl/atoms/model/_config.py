@@ -8,14 +8,20 @@ Each family of :data:`~geodl.atoms.MODEL_TYPES` has one dataclass deriving from
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
+from geodl.errors import InputError
+from geodl.training import Bound, bounded, validate_fields
+
 __all__ = ["DTYPES", "ModelConfig", "SeE2AConfig", "EnergyModelConfig"]
+
+#: Largest width of one layer (the size check of geodl.atoms.model.check_model_size bounds
+#: the whole model).
+_MAX_WIDTH = 65536
 
 #: dtype name -> torch dtype (the registry for the ``dtype`` option).
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
@@ -33,16 +39,16 @@ def _check_e0s(e0s: Any, type_map: list[str], owner: str) -> str | dict[str, flo
             f"{owner}: 'e0s' must be \"fit\" or a mapping element -> energy (eV), got "
             f"{type(e0s).__name__}."
         )
-    out = {str(k): float(v) for k, v in e0s.items()}
+    out = {}
+    for k, v in e0s.items():
+        e = Bound("float").check(v, f"model.e0s.{k}")
+        out[str(k)] = float(e)
     missing = sorted(set(type_map) - set(out))
     if missing:
         raise ValueError(
             f"{owner}: 'e0s' gives no reference energy for {missing}; give one for every "
             f"element of type_map {type_map} or use e0s: fit."
         )
-    bad = [k for k, v in out.items() if not math.isfinite(v)]
-    if bad:
-        raise ValueError(f"{owner}: 'e0s' values must be finite numbers; check {bad}.")
     return out
 
 
@@ -72,14 +78,15 @@ class ModelConfig:
 
     type: str = field(default="base", kw_only=True)
     type_map: list[str] = field(default_factory=lambda: ["H"])
-    r_cut: float = 6.0
-    min_distance: float = field(default=0.3, kw_only=True)
+    r_cut: float = bounded(6.0, kind="float", low=0, high=100, low_open=True)
+    min_distance: float = bounded(0.3, kind="float", low=0, high=100, kw_only=True)
     dtype: str = field(default="float32", kw_only=True)
     e0s: Any = field(default="fit", kw_only=True)
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
         family = type(self).type
+        validate_fields(self, "model.")
         if self.type != family:
             raise ValueError(
                 f"{owner}: this config is for model type {family!r}, got type {self.type!r}; "
@@ -93,13 +100,6 @@ class ModelConfig:
         if len(self.type_map) == 0 or len(set(self.type_map)) != len(self.type_map):
             raise ValueError(
                 f"{owner}: 'type_map' must be non-empty without duplicates, got {self.type_map}."
-            )
-        if not (math.isfinite(float(self.r_cut)) and float(self.r_cut) > 0):
-            raise ValueError(f"{owner}: 'r_cut' must be a positive number of Å, got {self.r_cut}.")
-        if not float(self.min_distance) >= 0:
-            raise ValueError(
-                f"{owner}: 'min_distance' must be >= 0 Å (0 disables the check), got "
-                f"{self.min_distance}."
             )
         if self.dtype not in DTYPES:
             raise ValueError(
@@ -176,23 +176,32 @@ class SeE2AConfig(ModelConfig):
     """
 
     type: str = field(default="se_e2_a", kw_only=True)
-    r_smooth: float = 0.5
-    embed_widths: tuple[int, ...] = (25, 50, 100)
-    axis_neurons: int = 16
-    fitting_widths: tuple[int, ...] = (240, 240, 240)
+    r_smooth: float = bounded(0.5, kind="float", low=0, high=100)
+    embed_widths: tuple[int, ...] = bounded(
+        (25, 50, 100), kind="int", low=1, high=_MAX_WIDTH, sequence=True, min_items=1
+    )
+    axis_neurons: int = bounded(16, kind="int", low=1, high=_MAX_WIDTH)
+    fitting_widths: tuple[int, ...] = bounded(
+        (240, 240, 240), kind="int", low=1, high=_MAX_WIDTH, sequence=True
+    )
     type_one_side: bool = True
     activation: str = "tanh"
     resnet: bool = True
-    neighbor_norm: float | None = None
+    neighbor_norm: float | None = bounded(
+        None, kind="float", low=0, high=1e6, low_open=True, nullable=True
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.embed_widths = tuple(int(w) for w in self.embed_widths)
-        self.fitting_widths = tuple(int(w) for w in self.fitting_widths)
+        if self.axis_neurons > self.embed_widths[-1]:
+            raise InputError(
+                f"model.axis_neurons = {self.axis_neurons} is out of range: expected an "
+                f"integer in [1, {self.embed_widths[-1]}] (the last of model.embed_widths)."
+            )
         if not 0.0 <= float(self.r_smooth) < float(self.r_cut):
-            raise ValueError(
-                f"SeE2AConfig: expected 0 <= r_smooth < r_cut, got r_smooth={self.r_smooth}, "
-                f"r_cut={self.r_cut}."
+            raise InputError(
+                f"model.r_smooth = {self.r_smooth} is out of range: expected 0 <= r_smooth < "
+                f"r_cut = {self.r_cut} (SeE2AConfig)."
             )
 
 

@@ -51,12 +51,17 @@ class ModelFamily:
         ``config -> nn.Module`` giving per-atom energies (see the module docstring).
     description : str
         One line for listings and error messages.
+    activations : callable, optional
+        ``(config, n_atoms, n_edges) -> int``: the number of activation values one
+        forward pass keeps for autograd (for the memory estimate of
+        :func:`~geodl.atoms.model.check_model_size`).
     """
 
     name: str
     config: type[ModelConfig]
     build: Callable[[Any], nn.Module]
     description: str
+    activations: Callable[[Any, int, int], int] | None = None
 
 
 #: ``model.type`` -> family. Add families with :func:`register_model_type`.
@@ -112,5 +117,11 @@ def model_config_from_dict(data: Mapping[str, Any]) -> ModelConfig:
 
 
 register_model_type(
-    ModelFamily("se_e2_a", SeE2AConfig, SeE2A, "DeepPot-SE two-body embedding descriptor")
+    ModelFamily(
+        "se_e2_a",
+        SeE2AConfig,
+        SeE2A,
+        "DeepPot-SE two-body embedding descriptor",
+        SeE2A.activation_count,
+    )
 )

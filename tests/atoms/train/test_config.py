@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from geodl.atoms.train import TrainConfig, load_config, resolve_key, valid_keys
+from geodl.errors import InputError
 
 
 def test_defaults_roundtrip_and_yaml(tmp_path: Path) -> None:
@@ -60,9 +61,9 @@ def test_override_resolution() -> None:
 
 
 def test_values_are_type_checked_and_ranges_validated(tmp_path: Path) -> None:
-    with pytest.raises(TypeError, match=r"training.epochs: expected an integer, got 'many'"):
+    with pytest.raises(InputError, match=r"training.epochs = 'many' is not an integer"):
         load_config(overrides=["epochs=many"])
-    with pytest.raises(ValueError, match="valid_fraction must be in"):
+    with pytest.raises(InputError, match=r"data.valid_fraction = 1.5 is out of range.*\[0, 1\)"):
         load_config(overrides=["valid_fraction=1.5"])
     with pytest.raises(ValueError, match="resume must be true, false or 'auto'"):
         load_config(overrides=["resume=maybe"])
@@ -73,5 +74,5 @@ def test_values_are_type_checked_and_ranges_validated(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not valid YAML"):
         load_config(bad)
     bad.write_text("training: 3\n")
-    with pytest.raises(TypeError, match="must be a mapping"):
+    with pytest.raises(InputError, match="must be a mapping"):
         load_config(bad)
