@@ -58,8 +58,7 @@ class Bound:
     >>> Bound("float", 0, 10, low_open=True).check(1e9, "training.lr")
     Traceback (most recent call last):
     ...
-    geodl.errors.InputError: training.lr = 1000000000.0 is out of range: expected a finite
-    number in (0, 10].
+    geodl.errors.InputError: training.lr must be > 0 and <= 10 (a finite number), got 1000000000.0.
     """
 
     kind: str
@@ -73,30 +72,24 @@ class Bound:
     cli: str | None = None
 
     def describe(self) -> str:
-        """The valid values in words (``"an integer in [1, 10000000]"``)."""
-        what = "an integer" if self.kind == "int" else "a finite number"
-        if self.low is not None and self.high is not None:
-            left = "(" if self.low_open else "["
-            right = ")" if self.high_open else "]"
-            what += f" in {left}{_fmt(self.low)}, {_fmt(self.high)}{right}"
-        elif self.low is not None:
-            what += f" {'>' if self.low_open else '>='} {_fmt(self.low)}"
-        elif self.high is not None:
-            what += f" {'<' if self.high_open else '<='} {_fmt(self.high)}"
+        """The valid values in words (``">= 1 and <= 10 (an integer)"``)."""
+        bounds = []
+        if self.low is not None:
+            bounds.append(f"{'>' if self.low_open else '>='} {_fmt(self.low)}")
+        if self.high is not None:
+            bounds.append(f"{'<' if self.high_open else '<='} {_fmt(self.high)}")
+        kind = "an integer" if self.kind == "int" else "a finite number"
         if self.sequence:
-            plural = {"an integer": "integers", "a finite number": "finite numbers"}
-            for one, many in plural.items():
-                what = what.replace(one, many)
-            what = f"a list of {what}"
+            kind = "a list of " + ("integers" if self.kind == "int" else "finite numbers")
             if self.min_items:
-                what += f" (at least {self.min_items})"
+                kind += f", at least {self.min_items}"
         if self.nullable:
-            what += ", or null (off)"
-        return what
+            kind += ", or null to turn it off"
+        return f"{' and '.join(bounds)} ({kind})" if bounds else kind
 
-    def _error(self, key: str, value: Any, problem: str) -> InputError:
+    def _error(self, key: str, value: Any) -> InputError:
         via = f" (set by {self.cli})" if self.cli else ""
-        return InputError(f"{key} = {value!r}{via} {problem}: expected {self.describe()}.")
+        return InputError(f"{key} must be {self.describe()}, got {value!r}{via}.")
 
     def check(self, value: Any, key: str) -> Any:
         """``value`` converted to ``int``/``float`` (a tuple for a sequence), or raise
@@ -104,24 +97,24 @@ class Bound:
         if value is None:
             if self.nullable:
                 return None
-            raise self._error(key, value, "is not allowed")
+            raise self._error(key, value)
         if self.sequence:
             if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-                raise self._error(key, value, "has the wrong type")
+                raise self._error(key, value)
             item = dataclasses.replace(self, sequence=False, nullable=False)
             try:
                 items = tuple(item._scalar(v, key) for v in value)
             except InputError:
-                raise self._error(key, value, "has an invalid element") from None
+                raise self._error(key, value) from None
             if len(items) < self.min_items:
-                raise self._error(key, value, "has too few elements")
+                raise self._error(key, value)
             return items
         return self._scalar(value, key)
 
     def _scalar(self, value: Any, key: str) -> int | float:
         number = self._convert(value, key)
         if not math.isfinite(number):
-            raise self._error(key, value, "is not finite")
+            raise self._error(key, value)
         below = self.low is not None and (
             number < self.low or (self.low_open and number == self.low)
         )
@@ -129,18 +122,18 @@ class Bound:
             number > self.high or (self.high_open and number == self.high)
         )
         if below or above:
-            raise self._error(key, value, "is out of range")
+            raise self._error(key, value)
         return number
 
     def _convert(self, value: Any, key: str) -> int | float:
         if isinstance(value, bool):
-            raise self._error(key, value, "has the wrong type")
+            raise self._error(key, value)
         if self.kind == "int":
             if isinstance(value, int):
                 return int(value)
             if isinstance(value, float) and value.is_integer():
                 return int(value)
-            raise self._error(key, value, "is not an integer")
+            raise self._error(key, value)
         if isinstance(value, (int, float)):
             return float(value)
         if isinstance(value, str):
@@ -148,7 +141,7 @@ class Bound:
                 return float(value)
             except ValueError:
                 pass
-        raise self._error(key, value, "is not a number")
+        raise self._error(key, value)
 
 
 def bounded(default: Any = dataclasses.MISSING, *, factory: Any = None, **bound: Any) -> Any:
@@ -164,7 +157,7 @@ def bounded(default: Any = dataclasses.MISSING, *, factory: Any = None, **bound:
     >>> Opt(epochs=0)
     Traceback (most recent call last):
     ...
-    geodl.errors.InputError: opt.epochs = 0 is out of range: expected an integer >= 1.
+    geodl.errors.InputError: opt.epochs must be >= 1 (an integer), got 0.
     """
     kw_only = bound.pop("kw_only", False)
     metadata = {"bound": Bound(**bound)}

@@ -195,13 +195,13 @@ class SeE2AConfig(ModelConfig):
         super().__post_init__()
         if self.axis_neurons > self.embed_widths[-1]:
             raise InputError(
-                f"model.axis_neurons = {self.axis_neurons} is out of range: expected an "
-                f"integer in [1, {self.embed_widths[-1]}] (the last of model.embed_widths)."
+                f"model.axis_neurons must be >= 1 and <= {self.embed_widths[-1]} (an integer, "
+                f"at most the last of model.embed_widths), got {self.axis_neurons}."
             )
         if not 0.0 <= float(self.r_smooth) < float(self.r_cut):
             raise InputError(
-                f"model.r_smooth = {self.r_smooth} is out of range: expected 0 <= r_smooth < "
-                f"r_cut = {self.r_cut} (SeE2AConfig)."
+                f"model.r_smooth must be >= 0 and < model.r_cut = {self.r_cut} (SeE2AConfig), "
+                f"got {self.r_smooth}."
             )
 
 

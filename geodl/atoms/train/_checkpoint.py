@@ -51,7 +51,7 @@ VOLATILE = frozenset(
         "training.resume",
     }
 )
-_FIX = "delete it, run with --force to start over, or use another --out."
+_FIX = "Delete it, run with --force to start over, or use another --out."
 
 
 def _flat(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -57,10 +57,10 @@ def _check_type(value: Any, hint: Any, where: str) -> Any:
                 errors.append(str(exc))
         raise InputError(errors[0] if errors else f"{where}: invalid value {value!r}.")
     if hint is bool and not isinstance(value, bool):
-        raise InputError(f"{where} = {value!r} has the wrong type: expected true or false.")
+        raise InputError(f"{where} must be true or false, got {value!r}.")
     if hint is str:
         if not isinstance(value, (str, Path)):
-            raise InputError(f"{where} = {value!r} has the wrong type: expected a string.")
+            raise InputError(f"{where} must be a string, got {value!r}.")
         return str(value)
     return value
 

@@ -61,9 +61,11 @@ def test_override_resolution() -> None:
 
 
 def test_values_are_type_checked_and_ranges_validated(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"training.epochs = 'many' is not an integer"):
+    with pytest.raises(
+        InputError, match=r"training.epochs must be >= 1 .*\(an integer\), got 'many'"
+    ):
         load_config(overrides=["epochs=many"])
-    with pytest.raises(InputError, match=r"data.valid_fraction = 1.5 is out of range.*\[0, 1\)"):
+    with pytest.raises(InputError, match=r"data.valid_fraction must be >= 0 and < 1 .*, got 1.5"):
         load_config(overrides=["valid_fraction=1.5"])
     with pytest.raises(ValueError, match="resume must be true, false or 'auto'"):
         load_config(overrides=["resume=maybe"])

@@ -200,12 +200,15 @@ def test_a_small_model_file_cannot_request_a_huge_model(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "option, key",
     [
-        ("--set=training.grad_clip=-1", "training.grad_clip = -1"),
-        ("--set=lr=1e9", "training.lr = '1e9'"),
-        ("--set=num_threads=-2", "training.num_threads = -2"),
-        ("--set=epochs=1.5", "training.epochs = 1.5"),
-        ("--set=model.embed_widths=[0]", "model.embed_widths = [0]"),
-        ("--set=model.r_cut=.nan", "model.r_cut = nan"),
+        ("--set=training.grad_clip=-1", "training.grad_clip must be > 0 and"),
+        ("--set=lr=1e9", "training.lr must be > 0 and <= 10 (a finite number), got '1e9'"),
+        ("--set=num_threads=-2", "training.num_threads must be >= 0 and <= 4096"),
+        (
+            "--set=epochs=1.5",
+            "training.epochs must be >= 1 and <= 1000000000 (an integer), got 1.5",
+        ),
+        ("--set=model.embed_widths=[0]", "model.embed_widths must be >= 1 and <= 65536"),
+        ("--set=model.r_cut=.nan", "model.r_cut must be > 0 and <= 100 (a finite number), got nan"),
         ("--set=model.fitting_widths=[60000,60000]", "exceeds the limits"),
         ("--set=training.device=cuda:7", "training.device: 'cuda:7'"),
     ],
@@ -226,7 +229,9 @@ def test_max_time_nan_and_an_out_under_a_file_exit_2(
     assert main([*base, "--out", str(tmp_path / "r"), "--max-time", "nan"]) == 2
     assert "--max-time must be > 0 (a finite number), got nan" in capsys.readouterr().err
     assert main([*base, "--out", str(tmp_path / "r"), "--set=max_time=.nan"]) == 2
-    assert "training.max_time = nan (set by --max-time) is not finite" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "training.max_time must be > 0 and <= 1000000000 (a finite number" in err
+    assert "got nan (set by --max-time)" in err
     blocker = tmp_path / "file"
     blocker.write_text("x")
     assert main([*base, "--out", str(blocker / "run"), "--set=epochs=1"]) == 2
@@ -301,9 +306,9 @@ def test_max_time_counts_the_whole_command(tmp_path: Path) -> None:
     slack = max(time_a_plot(), 0.1 * budget)
     assert result.stop_reason == "max_time" and "parity" in result.files
     assert wall < budget + slack, f"{wall:.1f} s for a {budget:g} s budget (slack {slack:.1f})"
-    t = cfg.training  # annealed: the last learning rate is near lr_final (progress > 0.75)
+    t = cfg.training  # annealed by the time fraction: the last rate is near lr_final
     progress = math.log(result.history[-1]["lr"] / t.lr) / math.log(t.lr_final / t.lr)
-    assert progress > 0.75
+    assert progress > 0.5  # the step fraction alone would be ~0 (epochs=10000)
 
 
 # ------------------------------------------------------------ data errors
