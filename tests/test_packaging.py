@@ -4,8 +4,10 @@ dependencies, missing extras named, the demo from an installed wheel in any dire
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -32,12 +34,20 @@ sys.meta_path.insert(0, _Block())
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from filelock import FileLock
+
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(ROOT)],
-        check=True, capture_output=True, cwd=out,
-    )  # fmt: skip
+    # pip builds in the source tree (build/, *.egg-info): under pytest-xdist each worker
+    # that runs a test of this module builds too, so the builds take turns; a failed
+    # build leaves build/bdist.* behind, which breaks every later one: start clean.
+    with FileLock(Path(tempfile.gettempdir()) / "geodl-wheel-build.lock"):
+        shutil.rmtree(ROOT / "build", ignore_errors=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+             "-w", str(out), str(ROOT)],
+            capture_output=True, text=True, cwd=out,
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     (path,) = out.glob("geodl-*.whl")
     return path
 
