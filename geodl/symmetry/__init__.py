@@ -26,6 +26,7 @@ from geodl.symmetry._forces import check_forces
 from geodl.symmetry._groups import GROUPS, Group, get_group, groups_acting_on, product
 from geodl.symmetry._lie import lie_derivative
 from geodl.symmetry._localize import localize
+from geodl.symmetry._outputs import ModelError, OutputError
 from geodl.symmetry._report import ElementError, SymmetryReport
 from geodl.symmetry._reps import REPRESENTATIONS, apply_rep, validate_rep
 from geodl.symmetry._sampling import haar_orthogonal, rotation_about
@@ -49,6 +50,8 @@ __all__ = [
     "Group",
     "GroupElement",
     "InputSpec",
+    "ModelError",
+    "OutputError",
     "SymmetryError",
     "SymmetryReport",
     "apply_rep",

@@ -166,7 +166,8 @@ def _trivial_sample(
 
 
 # --------------------------------------------------------------------------- registry
-_GEOM = ("points", "atoms")
+_GEOM = ("points", "atoms", "graph")
+_ROT3 = ("points", "atoms", "graph", "irreps")
 _ROT: tuple[Generator, ...] = ("rotation",)
 
 #: name -> Factor: every primitive group factor.
@@ -182,8 +183,8 @@ FACTORS: dict[str, Factor] = {
         ),
         Factor(
             "permutation",
-            ("points", "set", "atoms"),
-            "S_N: reorder rows (atoms: only atoms of equal species)",
+            ("points", "set", "atoms", "graph", "irreps"),
+            "S_N: reorder rows (atoms: only atoms of equal species; graphs: relabel edges)",
             _perm,
         ),
         Factor(
@@ -196,7 +197,7 @@ FACTORS: dict[str, Factor] = {
         ),
         Factor(
             "SO2",
-            ("points",),
+            ("points", "graph"),
             "SO(2): x -> R x, det R = +1",
             _rot(2, True),
             continuous=True,
@@ -205,7 +206,7 @@ FACTORS: dict[str, Factor] = {
         ),
         Factor(
             "O2",
-            ("points",),
+            ("points", "graph"),
             "O(2): x -> R x, R^T R = 1",
             _rot(2, False),
             improper=True,
@@ -215,7 +216,7 @@ FACTORS: dict[str, Factor] = {
         ),
         Factor(
             "SO3",
-            _GEOM,
+            _ROT3,
             "SO(3): x -> R x, det R = +1",
             _rot(3, True),
             continuous=True,
@@ -224,7 +225,7 @@ FACTORS: dict[str, Factor] = {
         ),
         Factor(
             "O3",
-            _GEOM,
+            _ROT3,
             "O(3): x -> R x, R^T R = 1 (with reflections)",
             _rot(3, False),
             improper=True,

@@ -76,7 +76,17 @@ class Group:
         """Whether the group acts on inputs of ``kind`` (and on this input's dimension)."""
         if kind not in self.kinds:
             return False
-        return not (ctx is not None and kind == "points" and ctx.dim not in self.dims)
+        if ctx is None:
+            return True
+        if kind == "points" and ctx.dim not in self.dims:
+            return False
+        if kind == "graph":
+            gens = {k for f in self.factor_records for k in f.generators}
+            if "translation" in gens and ctx.dim is None:
+                return False
+            if "rotation" in gens and ctx.dim not in self.dims and not ctx.in_irreps:
+                return False
+        return True
 
     def check_acts_on(self, kind: str, ctx: ActionContext | None = None) -> None:
         """Raise a ValueError naming the valid kinds if the group does not act on ``kind``."""
@@ -89,6 +99,14 @@ class Group:
                 f"{list(self.kinds)}. Groups acting on {kind!r}: {others}."
             )
         if ctx is not None and not self.acts_on(kind, ctx):
+            if kind == "graph":
+                got = "no pos" if ctx.dim is None else f"pos of dimension {ctx.dim}"
+                raise ValueError(
+                    f"group {self.name!r} acts on graphs through node positions pos (N, "
+                    f"{'/'.join(map(str, self.dims))}) or node features with in_rep=<irreps>; "
+                    f"this graph has {got}. Pass (x, edge_index, pos) or a Data with pos, "
+                    "or in_rep=..."
+                )
             raise ValueError(
                 f"group {self.name!r} acts on {kind!r} of dimension {list(self.dims)}, got "
                 f"dimension {ctx.dim}. Use SO2/O2 for 2D points and SO3/O3/SE3/E3 for 3D."
@@ -236,7 +254,7 @@ def get_group(name: str | Group) -> Group:
     Examples
     --------
     >>> get_group("SO3").kinds
-    ('points', 'atoms')
+    ('points', 'atoms', 'graph', 'irreps')
     >>> get_group("E3 x permutation").name
     'E3*permutation'
     """
@@ -269,7 +287,7 @@ def product(*groups: str | Group) -> Group:
     --------
     >>> G = product("E3", "permutation")
     >>> G.kinds
-    ('points', 'atoms')
+    ('points', 'atoms', 'graph')
     """
     gs = [g if isinstance(g, Group) else _lookup(g) for g in groups]
     if len(gs) == 0:

@@ -23,13 +23,13 @@ any e3nn irreps string, e.g. ``"2x0e + 1x1o"``
 
 from __future__ import annotations
 
-import functools
-from typing import Any
-
 import torch
 from torch import Tensor
 
 from geodl.symmetry._element import GroupElement
+from geodl.symmetry._wigner import irreps as _irreps
+from geodl.symmetry._wigner import irreps_matrix
+from geodl.symmetry._wigner import looks_like_irreps as _looks_like_irreps
 
 #: Representation names (besides e3nn irreps strings) and what they mean.
 REPRESENTATIONS: dict[str, str] = {
@@ -45,18 +45,6 @@ REPRESENTATIONS: dict[str, str] = {
 }
 
 _BASE = ("invariant", "equivariant", "vector", "pseudovector", "rank2")
-
-
-@functools.lru_cache(maxsize=64)
-def _irreps(text: str) -> Any:  # e3nn.o3.Irreps (e3nn is imported lazily)
-    from e3nn import o3
-
-    return o3.Irreps(text)
-
-
-def _looks_like_irreps(text: str) -> bool:
-    t = text.replace(" ", "")
-    return bool(t) and t[-1] in "eo" and any(c.isdigit() for c in t)
 
 
 def validate_rep(rep: str) -> str:
@@ -119,50 +107,6 @@ def _point_rep(rep: str, g: GroupElement, y: Tensor) -> Tensor:
     return y @ D.T
 
 
-_PROBES: dict[int, Tensor] = {}
-
-
-def _probe_points(l: int) -> Tensor:
-    if l not in _PROBES:
-        gen = torch.Generator().manual_seed(1234 + l)
-        _PROBES[l] = torch.randn(4 * l + 8, 3, generator=gen, dtype=torch.float64)
-    return _PROBES[l]
-
-
-def irreps_matrix(irreps: str, R: Tensor) -> Tensor:
-    r"""Matrix :math:`D(R)` of an e3nn irreps string, accurate to float64 round-off.
-
-    Equal to ``e3nn.o3.Irreps(irreps).D_from_matrix(R)`` (same basis: the one in which
-    ``e3nn.o3.spherical_harmonics`` is equivariant; parity :math:`p^{[\det R < 0]}` for
-    improper :math:`R`), but each block is solved from :math:`Y_l(R x) = D_l(R) Y_l(x)`
-    on probe points in float64, because e3nn's Wigner matrices carry float32 constants
-    (errors ~1e-7 that would look like a float64 symmetry break).
-
-    Shapes
-    ------
-    R: ``(3, 3)``; output: ``(dim, dim)``.
-    """
-    from e3nn import o3
-
-    ir = _irreps(irreps)
-    R = R.to(torch.float64)
-    det = float(torch.linalg.det(R))
-    proper = R * (1.0 if det > 0 else -1.0)
-    blocks = []
-    cache: dict[int, Tensor] = {}
-    for mul, (l, p) in ir:
-        if l not in cache:
-            x = _probe_points(l)
-            y0 = o3.spherical_harmonics(l, x, normalize=True, normalization="component")
-            y1 = o3.spherical_harmonics(l, x @ proper.T, normalize=True, normalization="component")
-            cache[l] = torch.linalg.lstsq(y0, y1).solution.T
-        sign = float(p) if det < 0 else 1.0
-        blocks += [sign * cache[l]] * mul
-    if not blocks:
-        return torch.zeros(0, 0, dtype=torch.float64)
-    return torch.block_diag(*blocks)
-
-
 def apply_rep(rep: str, g: GroupElement, y: Tensor, kind: str) -> Tensor:
     r"""Return :math:`\rho(g)\, y` for an output ``y`` (float64) of a model on ``kind`` inputs.
 
@@ -198,11 +142,14 @@ def apply_rep(rep: str, g: GroupElement, y: Tensor, kind: str) -> Tensor:
         return _point_rep(inner, g, y)
     if rep == "equivariant":
         return _equivariant(g, y, kind)
+    if kind in ("graph", "irreps") and rep != "invariant" and g.perm is not None:
+        if y.ndim >= 1 and y.shape[0] == g.perm.numel():
+            y = y[g.perm]  # node outputs of a graph-level rep (e.g. irreps per node)
     return _point_rep(rep, g, y)
 
 
 def _equivariant(g: GroupElement, y: Tensor, kind: str) -> Tensor:
-    if kind in ("points", "atoms", "set"):
+    if kind in ("points", "atoms", "set", "graph", "irreps"):
         if g.perm is not None:
             if y.ndim == 0 or y.shape[0] != g.perm.numel():
                 raise ValueError(
@@ -211,7 +158,7 @@ def _equivariant(g: GroupElement, y: Tensor, kind: str) -> Tensor:
                 )
             y = y[g.perm]
         linear = g.rotation if g.rotation is not None else g.translation
-        if kind != "set" and linear is not None:
+        if kind in ("points", "atoms") and linear is not None:
             dim = linear.shape[0]
             if y.shape[-1] != dim:
                 raise ValueError(

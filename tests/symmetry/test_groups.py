@@ -178,7 +178,7 @@ def test_get_group_errors_name_the_valid_choices() -> None:
 
 
 def test_group_on_wrong_kind_is_a_value_error_naming_valid_kinds() -> None:
-    with pytest.raises(ValueError, match=r"'SO3' does not act on .*'image'.*\['points', 'atoms'\]"):
+    with pytest.raises(ValueError, match=r"'SO3' does not act on .*'image'.*\['points', 'atoms', 'graph', 'irreps'\]"):
         get_group("SO3").check_acts_on("image")
     with pytest.raises(ValueError, match="dimension"):
         get_group("SO3").check_acts_on("points", make_context("points", torch.randn(3, 2)))
@@ -188,7 +188,7 @@ def test_group_on_wrong_kind_is_a_value_error_naming_valid_kinds() -> None:
 
 def test_product_groups() -> None:
     G = product("E3", "permutation")
-    assert G.name == "E3*permutation" and G.kinds == ("points", "atoms")
+    assert G.name == "E3*permutation" and G.kinds == ("points", "atoms", "graph")
     assert G.has_reflections and not G.finite and G.continuous
     assert get_group("E3 x permutation") == G
     with pytest.raises(ValueError, match="no input kind in common"):
