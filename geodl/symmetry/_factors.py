@@ -120,6 +120,19 @@ def _shift(gen: torch.Generator | None, ctx: ActionContext, coset: Coset | None)
             return GroupElement("", shift=s, grid=grid)
 
 
+def _lattice(gen: torch.Generator | None, ctx: ActionContext, coset: Coset | None) -> GroupElement:
+    if ctx.n is None or ctx.pbc is None or not any(ctx.pbc):
+        raise ValueError(
+            "lattice: lattice translations need periodic atoms (species, positions, cell"
+            "[, pbc]) with at least one periodic direction."
+        )
+    mask = torch.tensor(ctx.pbc, dtype=torch.long)
+    while True:
+        n = torch.randint(-1, 2, (ctx.n, 3), generator=gen) * mask
+        if bool(n.abs().sum() > 0):
+            return GroupElement("", lattice=n)
+
+
 def _shift_identity(ctx: ActionContext) -> GroupElement:
     grid = ctx.grid or ()
     return GroupElement("", shift=tuple(0 for _ in grid), grid=grid)
@@ -232,6 +245,12 @@ FACTORS: dict[str, Factor] = {
             continuous=True,
             dims=(3,),
             generators=_ROT,
+        ),
+        Factor(
+            "lattice",
+            ("atoms",),
+            "Z^3 per atom: move atoms by lattice vectors of the periodic cell",
+            _lattice,
         ),
         Factor(
             "shift",

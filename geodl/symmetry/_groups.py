@@ -80,6 +80,8 @@ class Group:
             return True
         if kind == "points" and ctx.dim not in self.dims:
             return False
+        if "lattice" in self._factor_names() and not any(ctx.pbc or ()):
+            return False
         if kind == "graph":
             gens = {k for f in self.factor_records for k in f.generators}
             if "translation" in gens and ctx.dim is None:

@@ -66,6 +66,49 @@ class OutputError(ValueError):
     """The model's output cannot be used by the check (wrong type, shape or count)."""
 
 
+class BatchAxis(nn.Module):
+    """A model that takes batched inputs, as a model of one unbatched input: each input
+    tensor gets a batch axis of size one at ``axis`` and each output loses it.
+
+    Examples
+    --------
+    >>> f = BatchAxis(torch.nn.Linear(3, 2), axis=0)
+    >>> f(torch.ones(3)).shape
+    torch.Size([2])
+    """
+
+    def __init__(self, model: Callable[..., Any], axis: int = 0) -> None:
+        super().__init__()
+        if isinstance(model, nn.Module):
+            self.model = model
+        else:
+            self.fn = model
+        self.axis = int(axis)
+
+    def forward(self, *items: Any) -> Any:
+        f = self.model if hasattr(self, "model") else self.fn
+        args = [t.unsqueeze(self.axis) if isinstance(t, Tensor) else t for t in items]
+        out = f(*args)
+        if isinstance(out, Tensor):
+            return self._squeeze(out)
+        if isinstance(out, Mapping):
+            return {k: self._squeeze(v) for k, v in out.items()}
+        if isinstance(out, (tuple, list)):
+            return type(out)(self._squeeze(v) for v in out)
+        return out
+
+    def _squeeze(self, v: Any) -> Any:
+        if not isinstance(v, Tensor) or v.ndim == 0:
+            return v
+        axis = self.axis
+        if v.shape[axis] != 1:
+            raise OutputError(
+                f"batch_axis={self.axis}: expected the output to keep a batch axis of size "
+                f"1 there, got shape {tuple(v.shape)}."
+            )
+        return v.squeeze(axis)
+
+
 def _same(items: tuple[Tensor, ...]) -> tuple[Any, ...]:
     return items
 

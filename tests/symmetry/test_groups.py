@@ -178,7 +178,10 @@ def test_get_group_errors_name_the_valid_choices() -> None:
 
 
 def test_group_on_wrong_kind_is_a_value_error_naming_valid_kinds() -> None:
-    with pytest.raises(ValueError, match=r"'SO3' does not act on .*'image'.*\['points', 'atoms', 'graph', 'irreps'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"'SO3' does not act on .*'image'.*\['points', 'atoms', 'graph', 'irreps'\]",
+    ):
         get_group("SO3").check_acts_on("image")
     with pytest.raises(ValueError, match="dimension"):
         get_group("SO3").check_acts_on("points", make_context("points", torch.randn(3, 2)))
