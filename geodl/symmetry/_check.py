@@ -150,7 +150,7 @@ def _localise(
         with eval_mode(setup.model):
             report.culprit, report.trace = localize_break(
                 setup.model, g_w, setup.x64, setup.kind, setup.dtype, report.tolerance,
-                module_reps,
+                module_reps, pack=setup.caller.pack, in_rep=setup.ctx.in_irreps,
             )  # fmt: skip
     except Exception as exc:  # localisation is best effort, never fatal
         report.warnings.append(f"localisation failed: {type(exc).__name__}: {exc}")

@@ -197,7 +197,7 @@ class GroupElement:
         :data:`geodl.symmetry.INPUT_KINDS`); ``in_rep`` is the e3nn irreps string of the
         features (``"irreps"`` inputs, node features of graphs).
         """
-        make_context(kind, inputs)
+        make_context(kind, inputs, in_rep)
         items = tuple(x.to(_F64) if x.is_floating_point() else x for x in to_items(inputs))
         out = self.act_items(items, kind, in_rep)
         return pack_like(inputs, out)

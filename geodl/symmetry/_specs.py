@@ -118,8 +118,8 @@ def make_inputs(
     if sp.kind == "graph":
         pos = _lattice_points(sp.shape[0], 3, gen)
         x = torch.randn(sp.shape[0], sp.shape[1], generator=gen, dtype=torch.float64)
-        d = torch.cdist(pos, pos)
-        src, dst = torch.nonzero((d < 2.2) & (d > 0), as_tuple=True)
+        dist = torch.cdist(pos, pos)
+        src, dst = torch.nonzero((dist < 2.2) & (dist > 0), as_tuple=True)
         return x.to(dtype), torch.stack([src, dst]), pos.to(dtype)
     if sp.kind in ("points", "atoms"):
         n = sp.shape[0]
