@@ -14,6 +14,7 @@ Wigner matrix :math:`D(R)` (parity included).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -62,17 +63,52 @@ def _graph(g: Any, items: tuple[Tensor, ...], in_rep: str | None) -> tuple[Tenso
     return (_features(g, x, in_rep), edge_index, pos, edge_attr, batch)
 
 
+def _rotate_image(x: Tensor, angle: float) -> Tensor:
+    """Rotate the last two axes by ``angle`` radians about the centre (bicubic, zeros
+    outside): counter-clockwise in (row, column) = (y, x) like ``torch.rot90``."""
+    h, w = x.shape[-2], x.shape[-1]
+    lead = x.shape[:-2]
+    flat = x.reshape(1, -1, h, w)
+    c, s = math.cos(angle), math.sin(angle)
+    # output pixel (u, v) samples input at R^-1 (u, v); rot90 turns column into -row
+    theta = torch.tensor([[c, s * h / w, 0.0], [-s * w / h, c, 0.0]], dtype=x.dtype)
+    grid_ = torch.nn.functional.affine_grid(theta[None], list(flat.shape), align_corners=False)
+    out = torch.nn.functional.grid_sample(flat, grid_, mode="bicubic", align_corners=False)
+    return out.reshape(*lead, h, w)
+
+
+def _voxels(g: Any, x: Tensor) -> Tensor:
+    """A signed permutation matrix M acting on the last three axes: f'(p) = f(M^T p)."""
+    M = g.rotation
+    if M is None:
+        return x
+    nd = x.ndim
+    order = list(range(nd - 3))
+    flips = []
+    for k in range(3):  # new axis k takes old axis i with M[k, i] = +-1
+        i = int(torch.nonzero(M[k].abs() > 0.5)[0])
+        order.append(nd - 3 + i)
+        if float(M[k, i]) < 0:
+            flips.append(nd - 3 + k)
+    x = x.permute(order)
+    return torch.flip(x, dims=flips) if flips else x
+
+
 def grid(g: Any, x: Tensor, kind: str) -> Tensor:
     """Shift / quarter-turn / flip the grid axes of ``x`` as for inputs of ``kind``.
 
     Images use the last two axes, signals the last axis, sequences axis ``-2`` (time),
     so feature maps with extra leading axes are handled too.
     """
+    if kind == "voxels":
+        return _voxels(g, x)
     if kind == "image":
         if g.flip:
             x = torch.flip(x, dims=(-1,))
-        if g.turns:
-            x = torch.rot90(x, g.turns, dims=(-2, -1))
+        if g.turns and (4 * g.turns) % g.order == 0:
+            x = torch.rot90(x, 4 * g.turns // g.order, dims=(-2, -1))
+        elif g.turns:
+            x = _rotate_image(x, 2 * math.pi * g.turns / g.order)
         if g.shift is not None and any(g.shift):
             x = torch.roll(x, shifts=g.shift, dims=(-2, -1))
         return x

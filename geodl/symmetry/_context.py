@@ -20,6 +20,7 @@ INPUT_KINDS: dict[str, str] = {
     "signal": "Tensor (C, L): a C-channel 1D signal",
     "sequence": "Tensor (T, F): T time steps of F features",
     "atoms": "tuple (species LongTensor (N,), positions (N, 3)[, cell (3, 3)[, pbc (3,)]])",
+    "voxels": "Tensor (C, D, H, W): a C-channel 3-D voxel grid",
     "graph": "tuple (x (N, F), edge_index LongTensor (2, E)[, pos (N, d)]) or a PyG Data/Batch",
     "irreps": "Tensor (..., dim): features of the e3nn irreps in_rep=... on the last axis",
 }
@@ -27,7 +28,7 @@ INPUT_KINDS: dict[str, str] = {
 Inputs = Tensor | tuple[Tensor, ...]
 
 #: The names of :data:`INPUT_KINDS` as a type.
-Kind = Literal["points", "set", "image", "signal", "sequence", "atoms", "graph", "irreps"]
+Kind = Literal["points", "set", "image", "signal", "sequence", "atoms", "graph", "irreps", "voxels"]
 
 
 class HasKinds(Protocol):
@@ -160,6 +161,8 @@ def compatible_kinds(inputs: Any) -> list[str]:
     if len(items) != 1:
         return []
     x = items[0]
+    if x.ndim == 4:
+        return ["voxels"]
     if x.ndim == 3:
         return ["image"]
     if x.ndim == 2:
@@ -208,6 +211,8 @@ def make_context(kind: str, inputs: Any, in_rep: str | None = None) -> ActionCon
         return ActionContext(kind, n=int(x.shape[0]))
     if kind == "image":
         return ActionContext(kind, grid=(int(x.shape[1]), int(x.shape[2])))
+    if kind == "voxels":
+        return ActionContext(kind, grid=tuple(int(s) for s in x.shape[1:]))
     if kind == "signal":
         return ActionContext(kind, grid=(int(x.shape[1]),))
     return ActionContext(kind, grid=(int(x.shape[0]),))  # sequence

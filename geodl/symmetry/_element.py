@@ -53,9 +53,14 @@ class GroupElement:
     grid : tuple of int or None
         Sizes of the shifted axes.
     turns : int
-        Number of quarter turns (0..3) of an image, applied after ``flip``.
+        Rotation of an image by ``turns * 360 / order`` degrees (``0 .. order - 1``),
+        applied after ``flip``: exact by ``rot90`` for multiples of 90 degrees, else by
+        bilinear interpolation (approximate by construction).
     flip : bool
         Mirror the last image axis (applied first).
+    order : int
+        Rotations of the image come in steps of ``360 / order`` degrees (4: quarter
+        turns).
     lattice : Tensor or None
         ``(N, 3)`` long: atom ``i`` moves by ``lattice[i] @ cell`` (a lattice translation
         of a periodic system; applied after ``perm``, before the rotation).
@@ -78,6 +83,7 @@ class GroupElement:
     turns: int = 0
     flip: bool = False
     lattice: Tensor | None = None
+    order: int = 4
 
     # -- algebra -------------------------------------------------------------------
     def __matmul__(self, other: GroupElement) -> GroupElement:
@@ -114,7 +120,9 @@ class GroupElement:
             perm = b.perm[a.perm]
         shift, grid = _add_shift(a, b)
         # dihedral part T = R^k F^f:  (k1,f1)(k2,f2) = (k1 + (-1)^f1 k2, f1 xor f2)
-        turns = (a.turns + (-b.turns if a.flip else b.turns)) % 4
+        order = _common_order(a, b)
+        turns = a.turns * order // a.order + (-1 if a.flip else 1) * b.turns * order // b.order
+        turns %= order
         # lattice shifts travel with their atoms: n = n_b[p_a] + n_a
         lat = b.lattice if b.lattice is None or a.perm is None else b.lattice[a.perm]
         lat = a.lattice if lat is None else lat if a.lattice is None else lat + a.lattice
@@ -128,6 +136,7 @@ class GroupElement:
             turns,
             a.flip ^ b.flip,
             lat,
+            order,
         )
 
     def inverse(self) -> GroupElement:
@@ -140,14 +149,22 @@ class GroupElement:
         shift = None
         if self.shift is not None and self.grid is not None:
             shift = tuple((-s) % n for s, n in zip(self.shift, self.grid, strict=False))
-        turns = self.turns if self.flip else (-self.turns) % 4
+        turns = self.turns if self.flip else (-self.turns) % self.order
         lat = None
         if self.lattice is not None:
             lat = -(self.lattice if perm is None else self.lattice[perm])
-        return GroupElement(self.group, rot, trans, perm, shift, self.grid, turns, self.flip, lat)
+        return GroupElement(
+            self.group, rot, trans, perm, shift, self.grid, turns, self.flip, lat, self.order
+        )
 
     def __invert__(self) -> GroupElement:
         return self.inverse()
+
+    @property
+    def interpolated(self) -> bool:
+        """Whether the image rotation is not a multiple of 90 degrees (its action
+        interpolates: approximate by construction)."""
+        return bool((4 * self.turns) % self.order)
 
     @property
     def is_improper(self) -> bool:
@@ -232,7 +249,8 @@ class GroupElement:
         if self.shift is not None:
             parts.append(f"shift={self.shift}")
         if self.turns or self.flip:
-            parts.append(f"turns={self.turns}, flip={self.flip}")
+            angle = f", {360 * self.turns / self.order:g} deg" if self.order != 4 else ""
+            parts.append(f"turns={self.turns}{angle}, flip={self.flip}")
         if self.lattice is not None:
             parts.append(f"lattice shifts of {int((self.lattice != 0).any(1).sum())} atom(s)")
         return f"GroupElement({self.group}: {', '.join(parts) or 'identity'})"
@@ -274,6 +292,11 @@ def _add_shift(a: GroupElement, b: GroupElement) -> tuple[tuple[int, ...] | None
     return tuple(
         (s + t) % n if n else s + t for s, t, n in zip(a.shift, b.shift, grid, strict=False)
     ), a.grid
+
+
+def _common_order(a: GroupElement, b: GroupElement) -> int:
+    """The rotation step of a product: the least common multiple of the two orders."""
+    return a.order * b.order // math.gcd(a.order, b.order)
 
 
 def _join_names(a: str, b: str) -> str:

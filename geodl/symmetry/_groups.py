@@ -14,7 +14,7 @@ import torch
 
 from geodl.symmetry._context import INPUT_KINDS, ActionContext, infer_kind, make_context
 from geodl.symmetry._element import Coset, GroupElement
-from geodl.symmetry._factors import FACTORS, Factor
+from geodl.symmetry._factors import FACTORS, Factor, get_factor
 from geodl.symmetry._sampling import haar_orthogonal, rotation_about
 
 __all__ = [
@@ -203,9 +203,14 @@ class Group:
         return any(f.improper for f in self.factor_records)
 
     @property
+    def interpolated(self) -> bool:
+        """Whether some element acts by interpolation (approximate by construction)."""
+        return any(f.interpolated for f in self.factor_records)
+
+    @property
     def factor_records(self) -> tuple[Factor, ...]:
         """The :class:`Factor` records of the group, in the order elements are drawn."""
-        return tuple(FACTORS[f] for f in self.factors or (self.name,))
+        return tuple(get_factor(f) for f in self.factors or (self.name,))
 
     def _factor_names(self) -> tuple[str, ...]:
         return self.factors or (self.name,)
@@ -268,6 +273,8 @@ def get_group(name: str | Group) -> Group:
         if sep in name:
             return product(*[get_group(p.strip()) for p in name.split(sep)])
     key = name.strip()
+    if key not in _REGISTRY and len(key) > 1 and key[0] in "CD" and key[1:].isdigit():
+        return _of(get_factor(key))  # C<N> / D<N>, made on demand (not audited by default)
     if key not in _REGISTRY:
         lower = {k.lower().replace("(", "").replace(")", ""): k for k in _REGISTRY}
         key = lower.get(key.lower().replace("(", "").replace(")", ""), key)
@@ -304,7 +311,8 @@ def product(*groups: str | Group) -> Group:
         )
     if sum(any(f.grid for f in g.factor_records) for g in gs) > 1:
         raise ValueError(
-            "product: combining shifts with C4/D4 is not supported; check them separately."
+            "product: combining shifts with C4/D4 (or other grid groups) is not supported; "
+            "check them separately."
         )
     return Group(
         "*".join(g.name for g in gs),

@@ -119,7 +119,10 @@ class CheckSetup:
         dev = torch.device(device) if device is not None else model_device(model, inputs)
         dt = dtype or model_dtype(model, inputs)
         caller = Caller(model, dt, dev, pack=functools.partial(model_args, inputs))
-        return cls(model, G, kind, ctx, to_float64(inputs), dt, dev, elements, seed, caller)
+        x64 = to_float64(inputs)
+        if G.interpolated and kind == "image":
+            x64 = (x64[0] * disc_window(x64[0].shape[-2], x64[0].shape[-1]),)
+        return cls(model, G, kind, ctx, x64, dt, dev, elements, seed, caller)
 
     def call(self, items: tuple[Tensor, ...]) -> Outputs:
         """The model on a float64 input, cast to its dtype and device."""
@@ -134,6 +137,17 @@ class CheckSetup:
         return [i for i, t in enumerate(self.x64) if t.is_floating_point() and t.numel()]
 
 
+def disc_window(h: int, w: int) -> Tensor:
+    """1 inside the disc inscribed in an ``h x w`` grid, tapering to 0 at its edge (cosine
+    over the outer 20 % of the radius): rotations by any angle keep its content inside."""
+    r0 = 0.5 * min(h, w) - 0.5
+    yy = torch.arange(h, dtype=torch.float64)[:, None] - (h - 1) / 2
+    xx = torch.arange(w, dtype=torch.float64)[None, :] - (w - 1) / 2
+    r = (yy**2 + xx**2).sqrt() / max(r0, 1.0)
+    t = ((r - 0.8) / 0.2).clamp(0, 1)
+    return 0.5 * (1 + torch.cos(math.pi * t)) * (r <= 1)
+
+
 @dataclass
 class OutputMeasure:
     """The numbers of one output."""
@@ -144,6 +158,7 @@ class OutputMeasure:
     scale: float = 0.0
     ulp: float = 0.0
     noise_sd: float = 0.0
+    interp: float = 0.0
     abs_errors: list[float] = field(default_factory=list)
     nonfinite: bool = False
     #: the element with the largest error and its error tensor
@@ -257,6 +272,19 @@ def _record(setup: CheckSetup, g: GroupElement, outs: list[OutputMeasure], yg: O
         o.abs_errors.append(err)
 
 
+def _interpolation_errors(setup: CheckSetup, outs: list[OutputMeasure]) -> None:
+    """For actions that interpolate: half the change of each output when the input goes
+    there and back, :math:`\tfrac12 \\max_g \\lVert f(g^{-1} g x) - f(x) \rVert` — what
+    one interpolation does to the output of a model equivariant in the continuum."""
+    for g in setup.elements:
+        if not g.interpolated:
+            continue
+        back = (~g).act_items(g.act_items(setup.x64, setup.kind), setup.kind)
+        for o, (_, y) in zip(outs, setup.call(back), strict=False):
+            if y.shape == o.y0.shape:
+                o.interp = max(o.interp, 0.5 * float((y - o.y0).norm()))
+
+
 def measure(setup: CheckSetup, out_rep: OutRep) -> Measurement:
     """Call the model on ``x``, references and every ``g . x``; record the numbers."""
     y0, noise, deterministic = _repeat_calls(setup)
@@ -276,6 +304,8 @@ def measure(setup: CheckSetup, out_rep: OutRep) -> Measurement:
             ulps = ulp_response(setup.call, setup.x64, y0, setup.dtype, setup.seed)
             for o, u in zip(outs, ulps, strict=False):
                 o.ulp = u
+    if setup.group.interpolated and not m.nonfinite:
+        _interpolation_errors(setup, outs)
     for g in setup.elements:
         gx = g.act_items(setup.x64, setup.kind, setup.ctx.in_irreps)
         m.moved.append(moved_by(g, setup.x64, gx, setup.kind))

@@ -42,6 +42,9 @@ REPRESENTATIONS: dict[str, str] = {
     "per-point:<rep>": "rows permuted, each row transforms by <rep> (e.g. per-point:vector)",
     "pairwise[:<rep>]": "(N, N, ...) rows and columns permuted",
     "<irreps>": "an e3nn irreps string such as '2x0e + 1x1o' (D_from_matrix)",
+    "regular:<C_N|D_N>": "group-CNN feature map (..., |G|, H, W): the grid rotates and the "
+    "fibre axis is permuted by the regular representation",
+    "quotient:<D_N>": "feature map (..., N, H, W) on the cosets D_N / {e, flip}",
 }
 
 _BASE = ("invariant", "equivariant", "vector", "pseudovector", "rank2")
@@ -56,6 +59,9 @@ def validate_rep(rep: str) -> str:
     if head in ("per-point", "pairwise"):
         if inner:
             validate_rep(inner)
+        return rep
+    if head in ("regular", "quotient"):
+        fibre_group(rep)
         return rep
     if rep in _BASE:
         return rep
@@ -142,6 +148,8 @@ def apply_rep(rep: str, g: GroupElement, y: Tensor, kind: str) -> Tensor:
         return _point_rep(inner, g, y)
     if rep == "equivariant":
         return _equivariant(g, y, kind)
+    if head in ("regular", "quotient"):
+        return _fibre(rep, g, y, kind)
     if kind in ("graph", "irreps") and rep != "invariant" and g.perm is not None:
         if y.ndim >= 1 and y.shape[0] == g.perm.numel():
             y = y[g.perm]  # node outputs of a graph-level rep (e.g. irreps per node)
@@ -173,3 +181,50 @@ def _equivariant(g: GroupElement, y: Tensor, kind: str) -> Tensor:
             f"{tuple(y.shape)}; use 'invariant' for pooled outputs."
         )
     return g.act_grid(y, kind)
+
+
+def fibre_group(rep: str) -> tuple[str, bool, int]:
+    """``(kind, flips, N)`` of a fibre representation ``regular:C8`` / ``quotient:D4``."""
+    head, _, inner = rep.partition(":")
+    name = inner.strip()
+    ok = len(name) > 1 and name[0] in "CD" and name[1:].isdigit() and int(name[1:]) >= 1
+    if not ok or (head == "quotient" and name[0] != "D"):
+        raise ValueError(
+            f"out_rep {rep!r}: expected 'regular:C<N>', 'regular:D<N>' or 'quotient:D<N>' "
+            "(e.g. 'regular:C4' for a C4 group-CNN feature map (..., 4, H, W))."
+        )
+    return head, name[0] == "D", int(name[1:])
+
+
+def _fibre_source(rep: str, g: GroupElement) -> list[int]:
+    """``src[h]``: the fibre index whose value lands on ``h``, i.e. ``g^-1 h``."""
+    head, flips, n = fibre_group(rep)
+    if (g.turns * n) % g.order:
+        raise ValueError(f"out_rep {rep!r}: the element {g!r} is not in the group of {rep}.")
+    if g.flip and not flips:
+        raise ValueError(f"out_rep {rep!r}: C_N has no mirror images; use regular:D{n}.")
+    a = g.turns * n // g.order
+    inv_a, inv_f = (a, 1) if g.flip else ((-a) % n, 0)  # g^-1 as (k, f)
+
+    def times(k1: int, f1: int, k2: int, f2: int) -> tuple[int, int]:
+        return (k1 + (-k2 if f1 else k2)) % n, f1 ^ f2
+
+    if head == "quotient":  # cosets r^k {e, F}: g . k = a + (-1)^f k
+        return [times(inv_a, inv_f, k, 0)[0] for k in range(n)]
+    src = []
+    for f in (0, 1) if flips else (0,):
+        for k in range(n):
+            k2, f2 = times(inv_a, inv_f, k, f)
+            src.append(f2 * n + k2)
+    return src
+
+
+def _fibre(rep: str, g: GroupElement, y: Tensor, kind: str) -> Tensor:
+    """A group-CNN feature map ``(..., F, H, W)``: rotate the grid, permute the fibre."""
+    src = _fibre_source(rep, g)
+    if kind != "image" or y.ndim < 3 or y.shape[-3] != len(src):
+        raise ValueError(
+            f"out_rep {rep!r}: expected an image feature map (..., {len(src)}, H, W), got "
+            f"shape {tuple(y.shape)} for {kind!r} inputs."
+        )
+    return g.act_grid(y, "image")[..., src, :, :]

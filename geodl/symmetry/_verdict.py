@@ -30,6 +30,9 @@ from geodl.symmetry._outputs import OutRep, eval_mode
 from geodl.symmetry._report import SEVERITY, ElementError, SymmetryReport, Verdict
 from geodl.symmetry._tolerance import TINY, allowance, exact_tolerance
 
+#: An interpolated action allows this many times what one interpolation does to the output.
+INTERPOLATION_FACTOR = 3.0
+
 
 def _vacuous_reason(setup: CheckSetup, m: Measurement) -> str | None:
     if not setup.elements:
@@ -53,6 +56,8 @@ def _output_report(
         allow = allowance(tau, o.scale, o.ulp, y_norm, setup.dtype, o.noise_sd, m.repeats)
     else:
         allow = tau * max(o.scale, TINY)
+    interp = setup.group.interpolated
+    allow += INTERPOLATION_FACTOR * o.interp
     denom = max(o.scale, allow - tau * o.scale, TINY)
     rel = [e / denom for e in o.abs_errors]
     worst_abs = max(o.abs_errors, default=0.0)
@@ -74,9 +79,15 @@ def _output_report(
                 "or round-off size)"
             )
         else:
-            verdict = "exact" if m.deterministic else "approximate"
+            verdict = "exact" if m.deterministic and not interp else "approximate"
     else:
         verdict = "approximate" if max(rel) <= atol else "broken"
+    if interp:
+        warnings.append(
+            f"{setup.group.name} acts by interpolation: approximate by construction (one "
+            f"interpolation moves the output by {o.interp / max(o.scale, TINY):.1e} of its "
+            "input-dependent part; the input was windowed to the inscribed disc)"
+        )
     if not m.deterministic:
         warnings.append(
             f"the model is non-deterministic: repeated calls on the same input differ by "

@@ -90,7 +90,7 @@ def test_output_representations_and_module_targets(capsys: pytest.CaptureFixture
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        ([f"{REF}:mlp_flat", "--group", "C5", "--input", "points:4"], "unknown group 'C5'"),
+        ([f"{REF}:mlp_flat", "--group", "Q5", "--input", "points:4"], "unknown group 'Q5'"),
         (
             [f"{REF}:mlp_flat", "--group", "SO3", "--input", "image:1,4,4"],
             "does not act on inputs of kind 'image'",

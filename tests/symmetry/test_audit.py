@@ -68,7 +68,7 @@ def test_table_and_json(reference_models: ModuleType) -> None:
     for word in ("shift", "approx.", "C4", "BROKEN", "boundary", "interior"):
         assert word in text
     rows = json.loads(result.to_json())
-    assert [r["group"] for r in rows] == ["shift", "C4", "D4"]
+    assert [r["group"] for r in rows] == ["shift", "C4", "D4", "C2", "flips"]
     assert {"group", "verdict", "max_rel_error", "max_abs_error", "tolerance", "dtype"} <= set(
         rows[0]
     )
@@ -85,7 +85,7 @@ def test_rich_table(reference_models: ModuleType, capsys: pytest.CaptureFixture[
 
 def test_audit_of_given_input_and_non_square_images() -> None:
     result = audit(lambda x: x.mean(), torch.randn(1, 6, 8))
-    assert result.verdicts == {"shift": "exact"}
+    assert result.verdicts == {"shift": "exact", "C2": "exact", "flips": "exact"}
     assert set(result.skipped) == {"C4", "D4"} and "skipped C4" in str(result)
     result = audit(lambda p: torch.cdist(p, p).sum(), torch.randn(5, 3), groups=["SO3"])
     assert result.verdicts == {"SO3": "exact"}

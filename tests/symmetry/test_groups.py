@@ -31,6 +31,10 @@ _INPUTS = {
         "sequence",
         torch.randn(7, 3, dtype=F64, generator=torch.Generator().manual_seed(6)),
     ),
+    "voxels": (
+        "voxels",
+        torch.randn(1, 4, 4, 4, dtype=F64, generator=torch.Generator().manual_seed(8)),
+    ),
     "atoms": (
         "atoms",
         (
@@ -169,8 +173,8 @@ def test_rotation_about() -> None:
 
 
 def test_get_group_errors_name_the_valid_choices() -> None:
-    with pytest.raises(ValueError, match=r"unknown group 'C5'.*'SO3'"):
-        get_group("C5")
+    with pytest.raises(ValueError, match=r"unknown group 'Q5'.*'SO3'"):
+        get_group("Q5")
     with pytest.raises(TypeError, match="group name"):
         get_group(3)  # type: ignore[arg-type]
     assert get_group("so3").name == "SO3"
