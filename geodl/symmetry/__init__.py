@@ -32,7 +32,6 @@ from geodl.symmetry._report import ElementError, SymmetryReport
 from geodl.symmetry._reps import REPRESENTATIONS, apply_rep, validate_rep
 from geodl.symmetry._sampling import haar_orthogonal, rotation_about
 from geodl.symmetry._specs import InputSpec, make_inputs, parse_input_spec
-from geodl.symmetry._targets import load_target
 from geodl.symmetry._tolerance import (
     EXACT_TOLERANCE,
     exact_tolerance,
@@ -72,7 +71,6 @@ __all__ = [
     "haar_orthogonal",
     "infer_kind",
     "lie_derivative",
-    "load_target",
     "localize",
     "make_context",
     "make_inputs",
