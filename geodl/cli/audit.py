@@ -25,18 +25,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from geodl.symmetry import audit
 
-    model, spec, _ = prepare(args)
+    model, spec, inputs = prepare(args)
     result = run_harness(
         "auditing",
         args,
         model,
         lambda: audit(
             model,
-            spec,
+            inputs if args.dtype else spec,
             args.output,
             samples=args.samples,
             seed=args.seed,
             approx_tol=args.tolerance,
+            kind=spec.kind,
         ),
     )
     if args.plain or not sys.stdout.isatty():

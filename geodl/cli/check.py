@@ -37,13 +37,15 @@ from geodl.errors import InputError, UserCodeError
 T = TypeVar("T")
 
 _TARGET_HELP = (
-    "the model: path/to/file.py:factory or package.module:factory; the factory is called "
-    "with no arguments and returns a torch.nn.Module (or a callable) taking one unbatched "
-    "input. This imports and runs that code."
+    "the model: path/to/file.py:NAME or package.module:NAME (a class or a function of no "
+    "argument is a factory and is called; a function of the input, a closure or a model "
+    "instance is the model), or module:EXPRESSION (e.g. 'mymodels:lambda x: net(x).sum()'). "
+    "This imports and runs that code."
 )
 _SPEC_HELP = (
     "input SPEC: points:N (N x 3 coordinates; points:N,2 for 2D), set:N,F, image:C,H,W, "
-    "signal:C,L, sequence:T,F, atoms:N (species, positions; atoms:N,pbc adds a cell)"
+    "signal:C,L, sequence:T,F, atoms:N (species, positions; atoms:N,pbc adds a cell), "
+    "graph:N,F (x, edge_index, pos)"
 )
 _REP_HELP = (
     "output representation: invariant (default), equivariant (transforms like the input), "
@@ -80,20 +82,51 @@ def _import_module(where: str) -> Any:
         raise UserCodeError(f"importing module {where!r}", exc) from exc
 
 
-def load_target(target: str) -> Any:
+def _is_factory(obj: Any) -> bool:
+    """Classes and functions callable with no argument are factories; other callables
+    (functions of the input, closures, model instances) are the model itself."""
+    if inspect.isclass(obj):
+        return True
+    if not inspect.isfunction(obj):
+        return False
+    try:
+        inspect.signature(obj).bind()
+    except TypeError:
+        return False
+    return True
+
+
+def _expression(module: Any, where: str, text: str) -> Any:
+    """``module:EXPRESSION``: evaluated in the module's namespace; the result is the model."""
+    try:
+        model = eval(text, dict(vars(module)))  # the user's own expression
+    except SyntaxError as exc:
+        raise InputError(
+            f"TARGET: {text!r} is neither a name in {where!r} nor a valid Python expression "
+            f"({exc.msg}); e.g. 'mymodels:lambda x: net(x).sum()'."
+        ) from exc
+    except Exception as exc:
+        raise UserCodeError(f"the expression {text!r} of TARGET {where}:...", exc) from exc
+    if not callable(model):
+        raise InputError(f"TARGET: {text!r} gave {type(model).__name__}, expected a callable.")
+    return model
+
+
+def load_target(target: str, *, model: bool = True) -> Any:
     """Import ``file.py:factory`` or ``package.module:factory`` and call the factory.
 
     This runs the user's code. Raises :class:`InputError` for a target that cannot be
-    found, :class:`UserCodeError` when the user's module or factory raises.
+    found, :class:`UserCodeError` when the user's module or factory raises. With
+    ``model=False`` the result need not be callable (an ASE calculator).
     """
     if ":" not in target:
         raise InputError(
-            f"TARGET must be 'path/to/file.py:factory' or 'package.module:factory', got "
-            f"{target!r}. Add ':' and the name of a function that returns the model."
+            f"TARGET must be 'path/to/file.py:factory', 'package.module:factory' or "
+            f"'module:EXPRESSION', got {target!r}. Add ':' and the name of a function that "
+            "returns the model."
         )
-    where, _, name = target.rpartition(":")
-    if not name.isidentifier():
-        raise InputError(f"TARGET: {name!r} is not a valid Python name (in {target!r}).")
+    where, _, name = target.partition(":")
+    name = name.strip()
     if where.endswith(".py") or "/" in where or "\\" in where:
         path = Path(where)
         if not path.is_file():
@@ -101,6 +134,8 @@ def load_target(target: str) -> Any:
         module = _import_file(path, target)
     else:
         module = _import_module(where)
+    if not name.isidentifier():
+        return _expression(module, where, name)
     factory = getattr(module, name, None)
     if factory is None or not callable(factory):
         public = sorted(
@@ -109,31 +144,26 @@ def load_target(target: str) -> Any:
         raise InputError(
             f"TARGET: {where!r} has no callable {name!r}; callables there: {public[:20]}."
         )
+    if not _is_factory(factory):
+        return factory  # a function of the input, a closure or a model instance
     try:
-        inspect.signature(factory).bind()
-    except TypeError:
-        raise InputError(
-            f"TARGET: {name}() cannot be called without arguments; the factory must take no "
-            "arguments and return the model (wrap it: def make(): return MyModel(...))."
-        ) from None
-    except ValueError:  # no signature (some builtins): just call it
-        pass
-    try:
-        model = factory()
+        made = factory()
     except Exception as exc:
         raise UserCodeError(f"the factory {name}() of TARGET {target!r}", exc) from exc
-    if not callable(model):
+    if model and not callable(made):
         raise InputError(
-            f"TARGET: {name}() returned {type(model).__name__}, expected a torch.nn.Module or "
+            f"TARGET: {name}() returned {type(made).__name__}, expected a torch.nn.Module or "
             "a callable."
         )
-    return model
+    return made
 
 
-def add_harness_arguments(parser: argparse.ArgumentParser) -> None:
+def add_harness_arguments(parser: argparse.ArgumentParser, *, target_required: bool = True) -> None:
     """Arguments shared by ``check`` and ``audit``."""
-    parser.add_argument("target", metavar="TARGET", help=_TARGET_HELP)
-    parser.add_argument("--input", required=True, metavar="SPEC", help=_SPEC_HELP)
+    parser.add_argument(
+        "target", metavar="TARGET", nargs=None if target_required else "?", help=_TARGET_HELP
+    )
+    parser.add_argument("--input", required=target_required, metavar="SPEC", help=_SPEC_HELP)
     parser.add_argument("--output", default="invariant", metavar="REP", help=_REP_HELP)
     add_checked(
         parser,
@@ -157,16 +187,45 @@ def add_harness_arguments(parser: argparse.ArgumentParser) -> None:
         "only boundary-confined errors on grids are approximate)",
         check=non_negative_float,
     )
+    parser.add_argument(
+        "--dtype",
+        choices=["float32", "float64"],
+        default=None,
+        help="dtype of the input and of the check (default: the model's parameters, else float64)",
+    )
+    parser.add_argument(
+        "--batch-axis",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the model takes batches: add a batch axis of size 1 at N to every input tensor "
+        "and remove it from every output",
+    )
+    parser.add_argument(
+        "--allow-vacuous",
+        action="store_true",
+        help="do not fail when the check compared nothing (verdict 'vacuous')",
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_harness_arguments(parser)
+    add_harness_arguments(parser, target_required=False)
     parser.add_argument(
         "--group",
-        required=True,
+        default=None,
         metavar="GROUP",
-        help="permutation, translation, SO2, O2, SO3, O3, SE3, E3, shift, C4, "
-        "D4, time-shift (or a product such as 'E3 x permutation')",
+        help="permutation, translation, SO2, O2, SO3, O3, SE3, E3, lattice, shift, C2, flips, "
+        "C4, D4, C<N>, D<N>, octahedral, full-octahedral, time-shift (or a product such as "
+        "'E3 x permutation'; default 'E3 x permutation' with --calculator)",
+    )
+    parser.add_argument(
+        "--calculator",
+        default=None,
+        metavar="MODULE:FACTORY",
+        help="check an ASE calculator (energy, forces, stress) instead of a TARGET",
+    )
+    parser.add_argument(
+        "--atoms", type=Path, default=None, metavar="FILE", help="the structure for --calculator"
     )
     parser.add_argument(
         "--exact",
@@ -179,10 +238,23 @@ def prepare(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """Parse the SPEC and REP, load the target (runs the user's code), make the input."""
     from geodl.symmetry import make_inputs, parse_input_spec, validate_rep
 
+    if args.target is None or args.input is None:
+        raise InputError("give TARGET and --input SPEC (or --calculator and --atoms).")
     spec = parse_input_spec(args.input)
     validate_rep(args.output)
     model = load_target(args.target)
-    return model, spec, make_inputs(spec, seed=args.seed)
+    if args.batch_axis is not None:
+        from geodl.symmetry import BatchAxis
+
+        model = BatchAxis(model, args.batch_axis)
+    inputs = make_inputs(spec, seed=args.seed, dtype=_dtype(args))
+    return model, spec, inputs
+
+
+def _dtype(args: argparse.Namespace) -> Any:
+    import torch
+
+    return torch.float32 if getattr(args, "dtype", None) == "float32" else torch.float64
 
 
 def _user_files(model: Any) -> set[str]:
@@ -216,10 +288,16 @@ def run_harness(verb: str, args: argparse.Namespace, model: Any, call: Callable[
     own source is the user's code raising (:class:`UserCodeError`, exit code 3); the rest
     propagates (exit code 4, a bug).
     """
+    from geodl.symmetry import ModelError, OutputError
+
     try:
         return call()
     except UserCodeError:
         raise
+    except ModelError as exc:  # raised inside the model while the harness called it
+        raise UserCodeError(f"the model of {args.target}", exc.__cause__ or exc) from exc
+    except OutputError as exc:
+        raise InputError(f"{verb} {args.target} on {args.input}: {exc}") from exc
     except (ValueError, TypeError, RuntimeError) as exc:
         raise InputError(
             f"{verb} {args.target} on {args.input} failed: {type(exc).__name__}: {exc}\n"
@@ -232,13 +310,57 @@ def run_harness(verb: str, args: argparse.Namespace, model: Any, call: Callable[
         raise
 
 
-def run(args: argparse.Namespace) -> int:
+def exit_code(verdict: str, args: argparse.Namespace) -> int:
+    """0 when the verdict passes under the options, else 1 (vacuous says why)."""
+    if verdict == "exact" or (verdict == "approximate" and not args.exact):
+        return EXIT_OK
+    if verdict == "vacuous" and args.allow_vacuous:
+        return EXIT_OK
+    if verdict == "vacuous":
+        sys.stderr.write(
+            "geodl check: the check compared nothing (verdict 'vacuous'); use a generic "
+            "input and a non-constant output, or pass --allow-vacuous.\n"
+        )
+    return EXIT_BROKEN
+
+
+def _calculator_report(args: argparse.Namespace) -> Any:
+    from geodl.symmetry import check_calculator
+
+    if args.atoms is None or args.target is not None:
+        raise InputError("--calculator needs --atoms FILE and no TARGET.")
+    try:
+        import ase.io
+
+        atoms = ase.io.read(str(args.atoms))
+    except Exception as exc:
+        raise InputError(f"--atoms: cannot read {str(args.atoms)!r}: {exc}") from exc
+    calc = load_target(args.calculator, model=False)
+    args.target, args.input = args.calculator, str(args.atoms)
+    return run_harness(
+        "checking",
+        args,
+        calc,
+        lambda: check_calculator(
+            calc,
+            atoms,
+            args.group or "E3 x permutation",
+            samples=args.samples,
+            seed=args.seed,
+            approx_tol=args.tolerance,
+        ),  # fmt: skip
+    )
+
+
+def _model_report(args: argparse.Namespace) -> Any:
     from geodl.symmetry import check_equivariance, get_group
 
+    if args.group is None:
+        raise InputError("--group is required (except with --calculator).")
     model, spec, inputs = prepare(args)
     group = get_group(args.group)
     group.check_acts_on(spec.kind)
-    report = run_harness(
+    return run_harness(
         "checking",
         args,
         model,
@@ -251,12 +373,15 @@ def run(args: argparse.Namespace) -> int:
             samples=args.samples,
             seed=args.seed,
             approx_tol=args.tolerance,
-        ),
+            dtype=_dtype(args) if args.dtype else None,
+        ),  # fmt: skip
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    report = _calculator_report(args) if args.calculator else _model_report(args)
     print(report)
     if args.json is not None:
         write_json(args.json, [report.to_dict()])
         print(f"wrote {args.json}")
-    if report.verdict == "exact" or (report.verdict == "approximate" and not args.exact):
-        return EXIT_OK
-    return EXIT_BROKEN
+    return exit_code(report.verdict, args)

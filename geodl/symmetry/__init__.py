@@ -12,6 +12,7 @@ This package imports no other geodl sub-package (it is the bottom layer).
 """
 
 from geodl.symmetry._audit import AuditReport, audit
+from geodl.symmetry._calculator import check_calculator
 from geodl.symmetry._check import (
     SymmetryError,
     assert_equivariant,
@@ -26,6 +27,7 @@ from geodl.symmetry._forces import check_forces
 from geodl.symmetry._groups import GROUPS, Group, get_group, groups_acting_on, product
 from geodl.symmetry._lie import lie_derivative
 from geodl.symmetry._localize import localize
+from geodl.symmetry._outputs import BatchAxis, ModelError, OutputError
 from geodl.symmetry._report import ElementError, SymmetryReport
 from geodl.symmetry._reps import REPRESENTATIONS, apply_rep, validate_rep
 from geodl.symmetry._sampling import haar_orthogonal, rotation_about
@@ -43,12 +45,15 @@ __all__ = [
     "INPUT_KINDS",
     "REPRESENTATIONS",
     "ActionContext",
+    "BatchAxis",
     "AuditReport",
     "Declaration",
     "ElementError",
     "Group",
     "GroupElement",
     "InputSpec",
+    "ModelError",
+    "OutputError",
     "SymmetryError",
     "SymmetryReport",
     "apply_rep",
@@ -56,6 +61,7 @@ __all__ = [
     "assert_equivariant",
     "assert_invariant",
     "audit",
+    "check_calculator",
     "check_equivariance",
     "check_forces",
     "check_invariance",

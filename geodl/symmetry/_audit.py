@@ -15,7 +15,7 @@ from geodl.symmetry._groups import Group, get_group, groups_acting_on
 from geodl.symmetry._report import SymmetryReport
 from geodl.symmetry._specs import InputSpec, make_inputs, parse_input_spec
 
-_SYMBOL = {"exact": "exact", "approximate": "approx.", "broken": "BROKEN"}
+_SYMBOL = {"exact": "exact", "approximate": "approx.", "broken": "BROKEN", "vacuous": "vacuous"}
 _HEADER = ("group", "verdict", "max rel err", "max abs err", "tolerance", "dtype", "notes")
 
 
@@ -116,7 +116,7 @@ class AuditReport:
         except ImportError:  # pragma: no cover - rich is a dependency
             print(self)
             return
-        colour = {"exact": "green", "approx.": "yellow", "BROKEN": "bold red"}
+        colour = {"exact": "green", "approx.": "yellow", "BROKEN": "bold red", "vacuous": "magenta"}
         table = Table(title=f"audit: {self.spec} -> {self.out_rep}")
         for h in _HEADER:
             table.add_column(h)

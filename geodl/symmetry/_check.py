@@ -36,8 +36,7 @@ from geodl.symmetry._localize import localize as localize_break
 from geodl.symmetry._measure import CheckSetup, Measurement, measure
 from geodl.symmetry._outputs import OutRep, eval_mode
 from geodl.symmetry._report import SymmetryReport
-from geodl.symmetry._tolerance import calibrated_tolerance
-from geodl.symmetry._verdict import build_report, refine_on_grid
+from geodl.symmetry._verdict import build_report
 
 __all__ = [
     "SymmetryError",
@@ -130,11 +129,8 @@ def check_equivariance(
     )  # fmt: skip
     with eval_mode(model):
         m = measure(setup, out_rep)
-    tol = calibrated_tolerance(setup.dtype, m.floor) if tol is None else float(tol)
-    atol = tol if approx_tol is None else max(float(approx_tol), tol)
-    report = build_report(setup, m, tol=tol, atol=atol, out_rep=out_rep)
-    refine_on_grid(report, setup, m)
-    if localize and report.verdict != "exact":
+    report = build_report(setup, m, tol=tol, approx_tol=approx_tol, out_rep=out_rep)
+    if localize and report.verdict not in ("exact", "vacuous"):
         _localise(report, setup, m, module_reps)
     return report
 
@@ -146,14 +142,15 @@ def _localise(
     module_reps: Mapping[str, str] | None,
 ) -> None:
     """Name the first breaking submodule (best effort: a failure becomes a warning)."""
-    g_w = m.worst[0]
+    worst = max(m.outputs, key=lambda o: max(o.abs_errors, default=0.0) / max(o.scale, 1e-300))
+    g_w = worst.worst[0]
     if m.nonfinite or g_w is None or not isinstance(setup.model, nn.Module):
         return
     try:
         with eval_mode(setup.model):
             report.culprit, report.trace = localize_break(
                 setup.model, g_w, setup.x64, setup.kind, setup.dtype, report.tolerance,
-                module_reps,
+                module_reps, pack=setup.caller.pack, in_rep=setup.ctx.in_irreps,
             )  # fmt: skip
     except Exception as exc:  # localisation is best effort, never fatal
         report.warnings.append(f"localisation failed: {type(exc).__name__}: {exc}")
@@ -182,7 +179,21 @@ def check_invariance(
     )
 
 
+def _passes(report: SymmetryReport, allow_approximate: bool, allow_vacuous: bool) -> bool:
+    return (
+        report.verdict == "exact"
+        or (allow_approximate and report.verdict == "approximate")
+        or (allow_vacuous and report.verdict == "vacuous")
+    )
+
+
 def _fail_message(report: SymmetryReport, want: str) -> str:
+    if report.verdict == "vacuous":
+        return (
+            f"{report.group} {want}: the check compared nothing (verdict 'vacuous'): "
+            f"{'; '.join(report.warnings)}. Use a generic input and a non-constant output, "
+            f"or pass allow_vacuous=True.\n{report}"
+        )
     return (
         f"{report.group} {want} does not hold: verdict {report.verdict!r}, max relative error "
         f"{report.max_rel_error:.3e} > tolerance {report.tolerance:.1e} ({report.dtype}).\n"
@@ -197,10 +208,12 @@ def assert_equivariant(
     out_rep: OutRep = "equivariant",
     *,
     allow_approximate: bool = False,
+    allow_vacuous: bool = False,
     **kwargs: Any,
 ) -> SymmetryReport:
     """Raise :class:`SymmetryError` (an AssertionError) unless the equivariance is exact
-    (or approximate with ``allow_approximate=True``); returns the report otherwise.
+    (or approximate with ``allow_approximate=True``; a vacuous check, which compared
+    nothing, fails unless ``allow_vacuous=True``); returns the report otherwise.
 
     Examples
     --------
@@ -209,8 +222,7 @@ def assert_equivariant(
     """
     __tracebackhide__ = True  # pytest: show the caller, not this frame
     report = check_equivariance(model, group, inputs, out_rep=out_rep, **kwargs)
-    ok = report.verdict == "exact" or (allow_approximate and report.verdict == "approximate")
-    if not ok:
+    if not _passes(report, allow_approximate, allow_vacuous):
         raise SymmetryError(_fail_message(report, f"equivariance ({report.out_rep})"), report)
     return report
 
@@ -221,10 +233,12 @@ def assert_invariant(
     inputs: Any,
     *,
     allow_approximate: bool = False,
+    allow_vacuous: bool = False,
     **kwargs: Any,
 ) -> SymmetryReport:
     """Raise :class:`SymmetryError` unless ``model`` is invariant (exactly, or approximately
-    with ``allow_approximate=True``); returns the report otherwise.
+    with ``allow_approximate=True``; vacuous only with ``allow_vacuous=True``); returns the
+    report otherwise.
 
     Examples
     --------
@@ -233,7 +247,6 @@ def assert_invariant(
     """
     __tracebackhide__ = True  # pytest: show the caller, not this frame
     report = check_equivariance(model, group, inputs, out_rep="invariant", **kwargs)
-    ok = report.verdict == "exact" or (allow_approximate and report.verdict == "approximate")
-    if not ok:
+    if not _passes(report, allow_approximate, allow_vacuous):
         raise SymmetryError(_fail_message(report, "invariance"), report)
     return report

@@ -25,7 +25,8 @@ from typing import Any, Literal
 import torch
 from torch import Tensor
 
-from geodl.symmetry._context import as_tuple, make_context
+from geodl.symmetry._actions import act_on, grid
+from geodl.symmetry._context import make_context, pack_like, to_items
 
 _F64 = torch.float64
 
@@ -52,9 +53,17 @@ class GroupElement:
     grid : tuple of int or None
         Sizes of the shifted axes.
     turns : int
-        Number of quarter turns (0..3) of an image, applied after ``flip``.
+        Rotation of an image by ``turns * 360 / order`` degrees (``0 .. order - 1``),
+        applied after ``flip``: exact by ``rot90`` for multiples of 90 degrees, else by
+        bilinear interpolation (approximate by construction).
     flip : bool
         Mirror the last image axis (applied first).
+    order : int
+        Rotations of the image come in steps of ``360 / order`` degrees (4: quarter
+        turns).
+    lattice : Tensor or None
+        ``(N, 3)`` long: atom ``i`` moves by ``lattice[i] @ cell`` (a lattice translation
+        of a periodic system; applied after ``perm``, before the rotation).
 
     Examples
     --------
@@ -73,6 +82,8 @@ class GroupElement:
     grid: tuple[int, ...] | None = None
     turns: int = 0
     flip: bool = False
+    lattice: Tensor | None = None
+    order: int = 4
 
     # -- algebra -------------------------------------------------------------------
     def __matmul__(self, other: GroupElement) -> GroupElement:
@@ -109,9 +120,23 @@ class GroupElement:
             perm = b.perm[a.perm]
         shift, grid = _add_shift(a, b)
         # dihedral part T = R^k F^f:  (k1,f1)(k2,f2) = (k1 + (-1)^f1 k2, f1 xor f2)
-        turns = (a.turns + (-b.turns if a.flip else b.turns)) % 4
+        order = _common_order(a, b)
+        turns = a.turns * order // a.order + (-1 if a.flip else 1) * b.turns * order // b.order
+        turns %= order
+        # lattice shifts travel with their atoms: n = n_b[p_a] + n_a
+        lat = b.lattice if b.lattice is None or a.perm is None else b.lattice[a.perm]
+        lat = a.lattice if lat is None else lat if a.lattice is None else lat + a.lattice
         return GroupElement(
-            _join_names(a.group, b.group), rot, trans, perm, shift, grid, turns, a.flip ^ b.flip
+            _join_names(a.group, b.group),
+            rot,
+            trans,
+            perm,
+            shift,
+            grid,
+            turns,
+            a.flip ^ b.flip,
+            lat,
+            order,
         )
 
     def inverse(self) -> GroupElement:
@@ -124,11 +149,22 @@ class GroupElement:
         shift = None
         if self.shift is not None and self.grid is not None:
             shift = tuple((-s) % n for s, n in zip(self.shift, self.grid, strict=False))
-        turns = self.turns if self.flip else (-self.turns) % 4
-        return GroupElement(self.group, rot, trans, perm, shift, self.grid, turns, self.flip)
+        turns = self.turns if self.flip else (-self.turns) % self.order
+        lat = None
+        if self.lattice is not None:
+            lat = -(self.lattice if perm is None else self.lattice[perm])
+        return GroupElement(
+            self.group, rot, trans, perm, shift, self.grid, turns, self.flip, lat, self.order
+        )
 
     def __invert__(self) -> GroupElement:
         return self.inverse()
+
+    @property
+    def interpolated(self) -> bool:
+        """Whether the image rotation is not a multiple of 90 degrees (its action
+        interpolates: approximate by construction)."""
+        return bool((4 * self.turns) % self.order)
 
     @property
     def is_improper(self) -> bool:
@@ -161,6 +197,8 @@ class GroupElement:
             return False
         if self.shift is not None and any(self.shift):
             return False
+        if self.lattice is not None and bool(self.lattice.abs().sum() > 0):
+            return False
         return self.turns == 0 and not self.flip
 
     def allclose(self, other: GroupElement, atol: float = 1e-10) -> bool:
@@ -168,37 +206,25 @@ class GroupElement:
         return (self @ other.inverse()).is_identity(atol)
 
     # -- action --------------------------------------------------------------------
-    def act(self, inputs: Any, kind: str) -> Any:
+    def act(self, inputs: Any, kind: str, in_rep: str | None = None) -> Any:
         """Apply the element to one unbatched input of the given kind.
 
-        Tensors are returned in float64 (except integer ones). The input layout is
-        validated against ``kind`` (see :data:`geodl.symmetry.INPUT_KINDS`).
+        Tensors are returned in float64 (except integer ones); a PyG ``Data`` stays a
+        ``Data``. The input layout is validated against ``kind`` (see
+        :data:`geodl.symmetry.INPUT_KINDS`); ``in_rep`` is the e3nn irreps string of the
+        features (``"irreps"`` inputs, node features of graphs).
         """
-        make_context(kind, inputs)
-        items = tuple(x.to(_F64) if x.is_floating_point() else x for x in as_tuple(inputs))
-        out = self.act_items(items, kind)
-        return out if isinstance(inputs, (tuple, list)) else out[0]
+        make_context(kind, inputs, in_rep)
+        items = tuple(x.to(_F64) if x.is_floating_point() else x for x in to_items(inputs))
+        out = self.act_items(items, kind, in_rep)
+        return pack_like(inputs, out)
 
-    def act_items(self, items: tuple[Tensor, ...], kind: str) -> tuple[Tensor, ...]:
+    def act_items(
+        self, items: tuple[Tensor, ...], kind: str, in_rep: str | None = None
+    ) -> tuple[Tensor, ...]:
         """Apply the element to an input already split into float64 / integer tensors
         (no validation: see :meth:`act`)."""
-        if kind == "atoms":
-            species, pos = items[0], items[1]
-            if self.perm is not None:
-                species, pos = species[self.perm], pos[self.perm]
-            pos = self.act_coords(pos)
-            rest = items[2:]
-            if rest and self.rotation is not None:
-                rest = (rest[0] @ self.rotation.T,)
-            return (species, pos, *rest)
-        x = items[0]
-        if kind in ("points", "set"):
-            if self.perm is not None:
-                x = x[self.perm]
-            if kind == "points":
-                x = self.act_coords(x)
-            return (x,)
-        return (self.act_grid(x, kind),)
+        return act_on(self, items, kind, in_rep)
 
     def act_coords(self, x: Tensor) -> Tensor:
         """``x @ R.T + t`` on the last axis (coordinates), without permuting rows."""
@@ -209,24 +235,8 @@ class GroupElement:
         return x
 
     def act_grid(self, x: Tensor, kind: str) -> Tensor:
-        """Shift / quarter-turn / flip the grid axes of ``x`` as for inputs of ``kind``.
-
-        Images use the last two axes, signals the last axis, sequences axis ``-2``
-        (time), so feature maps with extra leading axes are handled too.
-        """
-        if kind == "image":
-            if self.flip:
-                x = torch.flip(x, dims=(-1,))
-            if self.turns:
-                x = torch.rot90(x, self.turns, dims=(-2, -1))
-            if self.shift is not None and any(self.shift):
-                x = torch.roll(x, shifts=self.shift, dims=(-2, -1))
-            return x
-        if kind in ("signal", "sequence"):
-            if self.shift is not None and any(self.shift):
-                x = torch.roll(x, shifts=self.shift, dims=(-1,) if kind == "signal" else (-2,))
-            return x
-        return x
+        """Shift / quarter-turn / flip the grid axes of ``x`` as for inputs of ``kind``."""
+        return grid(self, x, kind)
 
     def __repr__(self) -> str:
         parts = []
@@ -239,7 +249,10 @@ class GroupElement:
         if self.shift is not None:
             parts.append(f"shift={self.shift}")
         if self.turns or self.flip:
-            parts.append(f"turns={self.turns}, flip={self.flip}")
+            angle = f", {360 * self.turns / self.order:g} deg" if self.order != 4 else ""
+            parts.append(f"turns={self.turns}{angle}, flip={self.flip}")
+        if self.lattice is not None:
+            parts.append(f"lattice shifts of {int((self.lattice != 0).any(1).sum())} atom(s)")
         return f"GroupElement({self.group}: {', '.join(parts) or 'identity'})"
 
 
@@ -279,6 +292,11 @@ def _add_shift(a: GroupElement, b: GroupElement) -> tuple[tuple[int, ...] | None
     return tuple(
         (s + t) % n if n else s + t for s, t, n in zip(a.shift, b.shift, grid, strict=False)
     ), a.grid
+
+
+def _common_order(a: GroupElement, b: GroupElement) -> int:
+    """The rotation step of a product: the least common multiple of the two orders."""
+    return a.order * b.order // math.gcd(a.order, b.order)
 
 
 def _join_names(a: str, b: str) -> str:

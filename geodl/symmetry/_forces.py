@@ -11,7 +11,7 @@ from torch import Tensor
 from geodl.symmetry._check import check_equivariance
 from geodl.symmetry._context import infer_kind
 from geodl.symmetry._groups import Group, get_group
-from geodl.symmetry._outputs import eval_mode
+from geodl.symmetry._outputs import OutputError, eval_mode
 from geodl.symmetry._report import SymmetryReport
 from geodl.symmetry._tolerance import model_device, model_dtype
 
@@ -32,7 +32,7 @@ class EnergyForces:
             if isinstance(e, Mapping):
                 e = e.get("energy")
             if not isinstance(e, Tensor) or e.numel() != 1:
-                raise ValueError(
+                raise OutputError(
                     "check_forces: the model must return one scalar energy (a Tensor with one "
                     f"element), got {type(e).__name__}"
                     + (f" of shape {tuple(e.shape)}" if isinstance(e, Tensor) else "")

@@ -14,7 +14,7 @@ import torch
 
 from geodl.symmetry._context import INPUT_KINDS, ActionContext, infer_kind, make_context
 from geodl.symmetry._element import Coset, GroupElement
-from geodl.symmetry._factors import FACTORS, Factor
+from geodl.symmetry._factors import FACTORS, Factor, get_factor
 from geodl.symmetry._sampling import haar_orthogonal, rotation_about
 
 __all__ = [
@@ -76,7 +76,19 @@ class Group:
         """Whether the group acts on inputs of ``kind`` (and on this input's dimension)."""
         if kind not in self.kinds:
             return False
-        return not (ctx is not None and kind == "points" and ctx.dim not in self.dims)
+        if ctx is None:
+            return True
+        if kind == "points" and ctx.dim not in self.dims:
+            return False
+        if "lattice" in self._factor_names() and not any(ctx.pbc or ()):
+            return False
+        if kind == "graph":
+            gens = {k for f in self.factor_records for k in f.generators}
+            if "translation" in gens and ctx.dim is None:
+                return False
+            if "rotation" in gens and ctx.dim not in self.dims and not ctx.in_irreps:
+                return False
+        return True
 
     def check_acts_on(self, kind: str, ctx: ActionContext | None = None) -> None:
         """Raise a ValueError naming the valid kinds if the group does not act on ``kind``."""
@@ -89,6 +101,14 @@ class Group:
                 f"{list(self.kinds)}. Groups acting on {kind!r}: {others}."
             )
         if ctx is not None and not self.acts_on(kind, ctx):
+            if kind == "graph":
+                got = "no pos" if ctx.dim is None else f"pos of dimension {ctx.dim}"
+                raise ValueError(
+                    f"group {self.name!r} acts on graphs through node positions pos (N, "
+                    f"{'/'.join(map(str, self.dims))}) or node features with in_rep=<irreps>; "
+                    f"this graph has {got}. Pass (x, edge_index, pos) or a Data with pos, "
+                    "or in_rep=..."
+                )
             raise ValueError(
                 f"group {self.name!r} acts on {kind!r} of dimension {list(self.dims)}, got "
                 f"dimension {ctx.dim}. Use SO2/O2 for 2D points and SO3/O3/SE3/E3 for 3D."
@@ -183,9 +203,14 @@ class Group:
         return any(f.improper for f in self.factor_records)
 
     @property
+    def interpolated(self) -> bool:
+        """Whether some element acts by interpolation (approximate by construction)."""
+        return any(f.interpolated for f in self.factor_records)
+
+    @property
     def factor_records(self) -> tuple[Factor, ...]:
         """The :class:`Factor` records of the group, in the order elements are drawn."""
-        return tuple(FACTORS[f] for f in self.factors or (self.name,))
+        return tuple(get_factor(f) for f in self.factors or (self.name,))
 
     def _factor_names(self) -> tuple[str, ...]:
         return self.factors or (self.name,)
@@ -236,7 +261,7 @@ def get_group(name: str | Group) -> Group:
     Examples
     --------
     >>> get_group("SO3").kinds
-    ('points', 'atoms')
+    ('points', 'atoms', 'graph', 'irreps')
     >>> get_group("E3 x permutation").name
     'E3*permutation'
     """
@@ -248,6 +273,8 @@ def get_group(name: str | Group) -> Group:
         if sep in name:
             return product(*[get_group(p.strip()) for p in name.split(sep)])
     key = name.strip()
+    if key not in _REGISTRY and len(key) > 1 and key[0] in "CD" and key[1:].isdigit():
+        return _of(get_factor(key))  # C<N> / D<N>, made on demand (not audited by default)
     if key not in _REGISTRY:
         lower = {k.lower().replace("(", "").replace(")", ""): k for k in _REGISTRY}
         key = lower.get(key.lower().replace("(", "").replace(")", ""), key)
@@ -269,7 +296,7 @@ def product(*groups: str | Group) -> Group:
     --------
     >>> G = product("E3", "permutation")
     >>> G.kinds
-    ('points', 'atoms')
+    ('points', 'atoms', 'graph')
     """
     gs = [g if isinstance(g, Group) else _lookup(g) for g in groups]
     if len(gs) == 0:
@@ -284,7 +311,8 @@ def product(*groups: str | Group) -> Group:
         )
     if sum(any(f.grid for f in g.factor_records) for g in gs) > 1:
         raise ValueError(
-            "product: combining shifts with C4/D4 is not supported; check them separately."
+            "product: combining shifts with C4/D4 (or other grid groups) is not supported; "
+            "check them separately."
         )
     return Group(
         "*".join(g.name for g in gs),

@@ -15,6 +15,7 @@ _SPEC_FORMS = {
     "signal": "signal:C,L",
     "sequence": "sequence:T,F",
     "atoms": "atoms:N or atoms:N,pbc (with a periodic cell)",
+    "graph": "graph:N,F (x (N, F), edge_index of a radius graph, pos (N, 3))",
 }
 
 
@@ -69,6 +70,7 @@ def parse_input_spec(text: str) -> InputSpec:
         "signal": (2,),
         "sequence": (2,),
         "atoms": (1,),
+        "graph": (2,),
     }[kind]
     if len(sizes) not in want or any(s < 1 for s in sizes):
         raise ValueError(
@@ -82,9 +84,18 @@ def parse_input_spec(text: str) -> InputSpec:
             raise ValueError(
                 f"input spec: points must be 2D or 3D, got d = {sizes[1]} in {text!r}."
             )
-    if kind in ("points", "atoms", "set") and sizes[0] < 2:
+    if kind in ("points", "atoms", "set", "graph") and sizes[0] < 2:
         raise ValueError(f"input spec: {text!r} needs at least 2 points / atoms.")
     return InputSpec(kind, sizes, pbc)
+
+
+def _lattice_points(n: int, d: int, gen: torch.Generator) -> Tensor:
+    side = math.ceil(n ** (1.0 / d))
+    grid = torch.stack(
+        torch.meshgrid(*[torch.arange(side, dtype=torch.float64)] * d, indexing="ij"), -1
+    ).reshape(-1, d)
+    pick = torch.randperm(grid.shape[0], generator=gen)[:n]
+    return 1.5 * grid[pick] + 0.3 * (2 * torch.rand(n, d, generator=gen, dtype=torch.float64) - 1)
 
 
 def make_inputs(
@@ -104,17 +115,17 @@ def make_inputs(
     """
     sp = parse_input_spec(spec) if isinstance(spec, str) else spec
     gen = torch.Generator().manual_seed(seed)
+    if sp.kind == "graph":
+        pos = _lattice_points(sp.shape[0], 3, gen)
+        x = torch.randn(sp.shape[0], sp.shape[1], generator=gen, dtype=torch.float64)
+        dist = torch.cdist(pos, pos)
+        src, dst = torch.nonzero((dist < 2.2) & (dist > 0), as_tuple=True)
+        return x.to(dtype), torch.stack([src, dst]), pos.to(dtype)
     if sp.kind in ("points", "atoms"):
         n = sp.shape[0]
         d = sp.shape[1] if sp.kind == "points" else 3
         side = math.ceil(n ** (1.0 / d))
-        grid = torch.stack(
-            torch.meshgrid(*[torch.arange(side, dtype=torch.float64)] * d, indexing="ij"), -1
-        ).reshape(-1, d)
-        pick = torch.randperm(grid.shape[0], generator=gen)[:n]
-        pos = 1.5 * grid[pick] + 0.3 * (
-            2 * torch.rand(n, d, generator=gen, dtype=torch.float64) - 1
-        )
+        pos = _lattice_points(n, d, gen)
         if sp.kind == "points":
             return pos.to(dtype)
         species = (torch.arange(n) % 2)[torch.randperm(n, generator=gen)]

@@ -8,8 +8,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from geodl.symmetry._context import as_tuple, cast
-from geodl.symmetry._outputs import Outputs, call_model
+from geodl.symmetry._context import to_items
+from geodl.symmetry._outputs import Outputs
 
 #: Largest relative error still called ``"exact"`` (round-off), per model dtype.
 #: float64 round-off in a deep model is ~1e-14, so a 1e-4 (or even 1e-8) relative break
@@ -43,7 +43,7 @@ def model_device(model: Any, inputs: Any = None) -> torch.device:
         for b in model.buffers():
             return b.device
     if inputs is not None:
-        for x in as_tuple(inputs):
+        for x in to_items(inputs):
             if isinstance(x, Tensor):
                 return x.device
     return torch.device("cpu")
@@ -69,57 +69,71 @@ def model_dtype(model: Any, inputs: Any = None) -> torch.dtype:
             if b.is_floating_point():
                 return b.dtype
     if inputs is not None:
-        for x in as_tuple(inputs):
+        for x in to_items(inputs):
             if isinstance(x, Tensor) and x.is_floating_point():
                 return x.dtype
     return torch.get_default_dtype()
 
 
-#: The exact tolerance is at least this many times the model's own noise floor ...
-NOISE_FACTOR = 100.0
-#: ... but a calibrated tolerance never exceeds this (such a model's outputs are noise).
-MAX_CALIBRATED_TOLERANCE = 1e-2
+#: Round-off allowance: this many times the output's response to a one-ulp input change ...
+ROUNDOFF_FACTOR = 10.0
+#: ... plus this many rounding units of the output's own size.
+OUTPUT_ULPS = 8.0
+#: Noise allowance of non-deterministic models: this many standard errors ...
+NOISE_Z = 4.0
+#: ... of the mean of this many repeated calls.
+REPEATS = 16
 
 
-def calibrated_tolerance(dtype: torch.dtype, floor: float) -> float:
-    r"""The round-off tolerance of a model computing in ``dtype`` whose relative noise
-    floor is ``floor``:
+def allowance(
+    tau: float,
+    scale: float,
+    ulp_response: float,
+    magnitude: float,
+    dtype: torch.dtype,
+    noise_sd: float = 0.0,
+    repeats: int = 1,
+) -> float:
+    r"""The largest symmetry error of one output still explained by round-off (and noise).
 
-    .. math::
+        .. math::
 
-        \tau = \max\bigl(\tau_{\mathrm{dtype}},\ \min(100\, \phi,\ 10^{-2})\bigr)
+            A = 	au\, S + 10\, U + 8\, arepsilon\, \lVert f(x)
+    Vert
+                + 4\, \sigma \sqrt{2 / m}
 
-    with :math:`\tau_{\mathrm{dtype}}` from :data:`EXACT_TOLERANCE` and :math:`\phi` the
-    relative change of the output when the input moves by one rounding unit.
+        :math:`S` is the size of the input-dependent part of the output, :math:`	au` the
+        relative tolerance of the dtype (:data:`EXACT_TOLERANCE`), :math:`U` the change of
+        the output when the input moves by one rounding unit (an absolute floor derived from
+        the dtype and the input scale: what round-off alone does), :math:`arepsilon` the
+        dtype's epsilon (the rounding of the output value itself: a constant offset enters
+        only here), and, for non-deterministic models, :math:`\sigma` the spread of one call
+        and :math:`m` the number of calls averaged.
 
-    Examples
-    --------
-    >>> calibrated_tolerance(torch.float64, 1e-15)
-    1e-10
-    >>> calibrated_tolerance(torch.float32, 1e-5)
-    0.001
+        Examples
+        --------
+        >>> allowance(1e-10, 1.0, 0.0, 5000.0, torch.float64) < 1e-9
+        True
     """
-    tol = exact_tolerance(dtype)
-    if NOISE_FACTOR * floor > tol:
-        tol = max(tol, min(NOISE_FACTOR * floor, MAX_CALIBRATED_TOLERANCE))
-    return tol
+    eps = float(torch.finfo(dtype).eps) if dtype.is_floating_point else 2.0**-52
+    noise = NOISE_Z * noise_sd * (2.0 / max(repeats, 1)) ** 0.5
+    return tau * scale + ROUNDOFF_FACTOR * ulp_response + OUTPUT_ULPS * eps * magnitude + noise
 
 
-def noise_floor(
-    model: Callable[..., Any],
+def ulp_response(
+    call: Callable[[tuple[Tensor, ...]], Outputs],
     x64: tuple[Tensor, ...],
     y0: Outputs,
     dt: torch.dtype,
-    dev: torch.device,
     seed: int,
-) -> float:
-    """Relative change of the output when the floating inputs are perturbed by about one
+) -> list[float]:
+    """Per output, the largest change when the floating inputs are perturbed by about one
     rounding unit of ``dt`` (what casting ``g . x`` to ``dt`` does; worst of three
     perturbations): the model's own round-off level, below which no symmetry error is
-    meaningful."""
+    meaningful. Zeros when a perturbed output is not finite."""
     gen = torch.Generator().manual_seed(seed + 7919)
     eps = 2.0 * float(torch.finfo(dt).eps)  # most entries move by at least one ulp
-    floor = 0.0
+    worst = [0.0] * len(y0)
     for _ in range(3):
         pert = tuple(
             t * (1 + eps * torch.randn(t.shape, generator=gen, dtype=torch.float64))
@@ -127,9 +141,9 @@ def noise_floor(
             else t
             for t in x64
         )
-        yp = call_model(model, cast(pert, dt, dev))
-        for (_, a), (_, b) in zip(y0, yp, strict=False):
+        yp = call(pert)
+        for j, ((_, a), (_, b)) in enumerate(zip(y0, yp, strict=False)):
             if a.shape != b.shape or not bool(torch.isfinite(b).all()):
-                return 0.0
-            floor = max(floor, float((b - a).norm()) / max(float(a.norm()), TINY))
-    return floor
+                return [0.0] * len(y0)
+            worst[j] = max(worst[j], float((b - a).norm()))
+    return worst
