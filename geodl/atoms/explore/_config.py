@@ -198,9 +198,7 @@ class ExploreConfig:
                 raise bad(key, expected)
 
 
-_INT_KEYS = {
-    f.name for f in dataclasses.fields(ExploreConfig) if f.type in ("int", int)
-}  # fmt: skip
+_INT_KEYS = {f.name for f in dataclasses.fields(ExploreConfig) if f.type in ("int", int)}
 
 
 def _coerce(key: str, value: Any, source: str) -> Any:

@@ -8,10 +8,9 @@ steps with its committee deviation. It ends early, and says why, when
   radii (``"overlap"``);
 * an energy, force, position or deviation is not finite (``"nan"``);
 * the deviation exceeds ``abort_deviation`` (``"deviation"``): the model is lost there;
+  that frame is kept (it is a sound geometry the committee does not know);
 * the cell volume changes by more than a factor 2 (``"cell"``);
 * a member raises on the geometry (``"error"``: e.g. the model's own distance check).
-
-The frame where it ended counts as failed.
 """
 
 from __future__ import annotations
@@ -47,9 +46,10 @@ class Trajectory:
     Attributes
     ----------
     frames : list of ase.Atoms
-        Sampled frames (bare: numbers, positions, cell, pbc, ``info`` of the start).
+        Sampled frames (bare: numbers, positions, cell, pbc, ``info`` of the start), and
+        the last frame of a ``"deviation"`` stop.
     deviations : ndarray
-        ``(F,)`` max force deviation of each sampled frame (eV/Å).
+        ``(F,)`` max force deviation of each frame (eV/Å).
     blowup : str or None
         Why the trajectory ended early (see the module docstring), or None.
     blowup_deviation : float
@@ -168,18 +168,23 @@ def explore_md(
         if dev > abort_deviation:
             raise _BlowUp("deviation", dev)
         if counter["steps"] % sample_every == 0:
-            frame = Atoms(
-                numbers=atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=atoms.pbc
-            )
-            frame.info.update(atoms.info)
-            traj.frames.append(frame)
-            devs.append(dev)
+            keep(dev)
+
+    def keep(dev: float) -> None:
+        frame = Atoms(
+            numbers=atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=atoms.pbc
+        )
+        frame.info.update(atoms.info)
+        traj.frames.append(frame)
+        devs.append(dev)
 
     dyn.attach(check, interval=1)
     try:
         dyn.run(steps)
     except _BlowUp as exc:
         traj.blowup, traj.blowup_deviation = exc.reason, exc.deviation
+        if exc.reason == "deviation":
+            keep(exc.deviation)
     except (ValueError, FloatingPointError, RuntimeError) as exc:
         # a member rejected the geometry (e.g. its min_distance check): the MD went wrong
         traj.blowup = "error"

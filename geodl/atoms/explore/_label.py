@@ -231,7 +231,9 @@ def _tasks(
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_init_worker, initargs=(os.getpid(),)
+    ) as pool:
         pending: dict[Any, int] = {}
         queue = iter(todo)
         for i in queue:
@@ -248,10 +250,21 @@ def _tasks(
                     pending[pool.submit(_record, reference, frames[nxt], options)] = nxt
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int) -> None:
     # one thread per worker process: the processes are the parallelism
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"
+    import threading
+
+    def watch() -> None:  # a killed parent (kill -9) takes its workers with it
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(parent, 0)
+            except OSError:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _record(reference: str, atoms: Atoms, options: dict[str, Any]) -> dict[str, Any]:
@@ -325,9 +338,15 @@ def label_structures(
         record = json.loads(failures_path.read_text())
         log(f"{out} is complete ({record['n_labelled']} frames labelled); nothing to do.")
         return LabelReport(
-            out, failures_path, len(frames), record["n_labelled"], record["n_failed"],
-            len(frames), time.perf_counter() - t0, record["failures"],
-        )  # fmt: skip
+            out,
+            failures_path,
+            len(frames),
+            record["n_labelled"],
+            record["n_failed"],
+            len(frames),
+            time.perf_counter() - t0,
+            record["failures"],
+        )
     done = _read_journal(journal_path, header) if journal_path.exists() else {}
     n_resumed = len(done)
     todo = [i for i in range(len(frames)) if i not in done]
@@ -336,9 +355,15 @@ def label_structures(
     _write_outputs(out, failures_path, labelled, failures, header)
     journal_path.unlink()
     report = LabelReport(
-        out, failures_path, len(frames), len(labelled), len(failures), n_resumed,
-        time.perf_counter() - t0, failures,
-    )  # fmt: skip
+        out,
+        failures_path,
+        len(frames),
+        len(labelled),
+        len(failures),
+        n_resumed,
+        time.perf_counter() - t0,
+        failures,
+    )
     log(report.summary())
     return report
 

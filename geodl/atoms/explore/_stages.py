@@ -140,9 +140,13 @@ def train_committee(
 
 
 def _trajectories(
-    run: Any, calc: CommitteeCalculator, frames: Sequence[Atoms], seed: list[int], scale: float,
+    run: Any,
+    calc: CommitteeCalculator,
+    frames: Sequence[Atoms],
+    seed: list[int],
+    scale: float,
     abort: float,
-) -> tuple[list[Atoms], np.ndarray, list[str], list[float]]:  # fmt: skip
+) -> tuple[list[Atoms], np.ndarray, list[str], list[float]]:
     """Run ``explore.trajectories`` MD runs at ``scale`` x the temperatures and time step."""
     ex = run.ex
     rng = np.random.default_rng(seed)
@@ -158,18 +162,25 @@ def _trajectories(
             pressure = ex.pressures[(t // len(ex.temperatures)) % len(ex.pressures)]
         dt = (ex.timestep_fs or default_timestep(start)) * scale
         traj = explore_md(
-            start, calc, temperature_K=temp, steps=ex.md_steps, timestep_fs=dt,
-            sample_every=ex.sample_every, pressure_GPa=pressure,
-            friction_per_fs=ex.friction_per_fs, seed=int(rng.integers(2**31)),
-            abort_deviation=abort, min_distance_ratio=ex.min_distance_ratio,
-        )  # fmt: skip
+            start,
+            calc,
+            temperature_K=temp,
+            steps=ex.md_steps,
+            timestep_fs=dt,
+            sample_every=ex.sample_every,
+            pressure_GPa=pressure,
+            friction_per_fs=ex.friction_per_fs,
+            seed=int(rng.integers(2**31)),
+            abort_deviation=abort,
+            min_distance_ratio=ex.min_distance_ratio,
+        )
         for frame, dev in zip(traj.frames, traj.deviations, strict=True):
             frame.info.update(temperature_K=temp, deviation=float(dev), trajectory=t)
             if pressure is not None:
                 frame.info["pressure_GPa"] = pressure
         sampled += traj.frames
         devs += traj.deviations.tolist()
-        if traj.blowup is not None:
+        if traj.blowup is not None:  # a "deviation" stop kept its frame: counted there
             blowups.append(traj.blowup)
         temps.append(temp)
     return sampled, np.asarray(devs, dtype=float), blowups, temps
@@ -203,9 +214,12 @@ def explore_stage(
     t0 = time.perf_counter()
     labelled_dev = np.concatenate([committee.max_deviation(train), committee.max_deviation(valid)])
     lo, hi = trust_window(
-        labelled_dev, quantile=ex.trust_quantile, ratio=ex.trust_ratio,
-        lo=ex.trust_lo, hi=ex.trust_hi,
-    )  # fmt: skip
+        labelled_dev,
+        quantile=ex.trust_quantile,
+        ratio=ex.trust_ratio,
+        lo=ex.trust_lo,
+        hi=ex.trust_hi,
+    )
     calc = CommitteeCalculator(committee)
     for attempt in range(ex.retries + 1):
         scale = 0.5**attempt
@@ -213,9 +227,10 @@ def explore_stage(
             run, calc, frames, [ex.seed, it, attempt], scale, ex.abort_ratio * hi
         )
         classes = classify(dev, lo, hi)
-        n_total = len(dev) + len(blowups)
+        lost = sum(b != "deviation" for b in blowups)  # blow-ups without a usable frame
+        n_total = len(dev) + lost
         n_cand = int((classes == CANDIDATE).sum())
-        n_fail = int((classes == FAILED).sum()) + len(blowups)
+        n_fail = int((classes == FAILED).sum()) + lost
         if n_cand > 0 or n_fail <= 0.5 * n_total or attempt == ex.retries:
             break
         run.log(
