@@ -9,6 +9,7 @@ from geodl.atoms.ase._recipes import (
     make_argon_lj,
     make_cuau_emt,
     make_molecule_mmff94,
+    make_molecule_xtb,
     sample_md,
 )
 from geodl.atoms.ase._reference import (
@@ -42,6 +43,7 @@ __all__ = [
     "make_argon_lj",
     "make_cuau_emt",
     "make_molecule_mmff94",
+    "make_molecule_xtb",
     "mmff94_molecule",
     "molecule_from_smiles",
     "parse_reference",

@@ -1,0 +1,360 @@
+"""``geodl bench active-learning``: does ``geodl explore`` reach, with a few hundred labels,
+the accuracy of a model trained on many random frames for the same time?
+
+Systems (``--set system=...``):
+
+* ``cuau`` (default) — Cu/Au alloys with EMT as the reference. Start: 20 random frames
+  (bulk, vacancy, slab; one frame from each of 20 Langevin runs at 300-1300 K, seed 11).
+  Test: 300 held-out frames from MD at 300, 550, 800, 1050 and 1300 K (seed 12). Baseline:
+  the same model trained for the same wall time as the whole explore run on 1000 random
+  frames from those temperatures (seed 13). Budget: ``max_time`` 1800 s, ``max_labels``
+  300.
+* ``ethanol-xtb`` — ethanol with GFN2-xTB. Start: 20 frames of MMFF94 MD at 300 K. Test:
+  the bundled ``ethanol-xtb`` set (GFN2-xTB MD at 300, 600, 1000 K). Baseline: 1000
+  frames of GFN2-xTB MD at the same temperatures (seed 13). Budget: 900 s, 200 labels.
+
+Reported: labels used, iterations, stop reason, the final model's test energy/force RMSE,
+the baseline's, their ratio (target: at most 1.2), and the per-iteration curve (test force
+RMSE of member 0 of each committee against the labels it was trained on, the committee's
+accurate / candidate / failed fractions). ``plot=PATH`` draws the curve. Generated data
+are cached under ``out`` (default ``bench-active-learning``), so a re-run only repeats the
+runs. Conditions (threads, load average, versions) go into the JSON.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+#: model shared by the committee, the final model and the baseline (geodl bench potential's)
+_MODEL = {
+    "r_cut": 5.0,
+    "r_smooth": 0.5,
+    "embed_widths": [16, 32, 64],
+    "axis_neurons": 8,
+    "fitting_widths": [128, 128, 128],
+}
+_TEMPERATURES = [300.0, 550.0, 800.0, 1050.0, 1300.0]
+
+SYSTEMS: dict[str, dict[str, Any]] = {
+    "cuau": {
+        "reference": "emt",
+        "max_time": 1800.0,
+        "max_labels": 300,
+        "model": dict(_MODEL),
+        "explore": {
+            "temperatures": _TEMPERATURES,
+            "pressures": [0.0],
+            "trajectories": 6,
+            "md_steps": 200,
+            "sample_every": 10,
+            "per_iteration": 40,
+            "epochs": 150,
+            "warm_epochs": 20,
+            "final_epochs": 100000,
+            "final_share": 0.35,
+        },
+    },
+    "ethanol-xtb": {
+        "reference": "gfn2-xtb",
+        "max_time": 900.0,
+        "max_labels": 200,
+        "model": {**_MODEL, "r_cut": 6.0},
+        "explore": {
+            "temperatures": [300.0, 600.0, 1000.0],
+            "trajectories": 6,
+            "md_steps": 400,
+            "sample_every": 20,
+            "per_iteration": 30,
+            "epochs": 150,
+            "warm_epochs": 20,
+            "final_epochs": 100000,
+            "final_share": 0.35,
+        },
+    },
+}
+
+_QUICK = {
+    "model": {"r_cut": 4.0, "embed_widths": [4, 8], "axis_neurons": 2, "fitting_widths": [12]},
+    "explore": {
+        "committee": 2,
+        "epochs": 2,
+        "warm_epochs": 1,
+        "final_epochs": 2,
+        "trajectories": 1,
+        "md_steps": 10,
+        "sample_every": 5,
+        "per_iteration": 2,
+        "max_iterations": 1,
+    },
+}
+
+
+def _cached(path: Path, make: Any) -> list[Any]:
+    import ase.io
+
+    if not path.is_file():
+        frames = make()
+        tmp = path.with_name(path.name + ".tmp")
+        ase.io.write(str(tmp), frames, format="extxyz")
+        os.replace(tmp, path)
+    return list(ase.io.read(str(path), index=":"))
+
+
+def _data(system: str, cache: Path, quick: bool) -> tuple[list, list, list]:
+    """(initial frames, held-out test frames, baseline training frames)."""
+    from geodl.atoms.ase import make_cuau_emt, make_molecule_mmff94, make_molecule_xtb
+    from geodl.atoms.data import bundled_dataset
+
+    cache.mkdir(parents=True, exist_ok=True)
+    n_init, n_test, n_base = (4, 6, 8) if quick else (20, 300, 1000)
+    tag = "quick-" if quick else ""
+    if system == "cuau":
+        init = _cached(
+            cache / f"{tag}cuau-init.extxyz",
+            lambda: make_cuau_emt(n_init, seed=11, temperatures=_TEMPERATURES, frames_per_run=1),
+        )
+        test = _cached(
+            cache / f"{tag}cuau-test.extxyz",
+            lambda: make_cuau_emt(n_test, seed=12, temperatures=_TEMPERATURES, frames_per_run=5),
+        )
+        base = _cached(
+            cache / f"{tag}cuau-random.extxyz",
+            lambda: make_cuau_emt(n_base, seed=13, temperatures=_TEMPERATURES, frames_per_run=10),
+        )
+        return init, test, base
+    init = _cached(
+        cache / f"{tag}ethanol-init.extxyz",
+        lambda: make_molecule_mmff94("ethanol", n_init, seed=11, temperatures=(300.0,)),
+    )
+    for frame in init:  # structures only: explore labels them with GFN2-xTB
+        frame.calc = None
+    import ase.io
+
+    test = list(ase.io.read(str(bundled_dataset("ethanol-xtb")), index=f":{n_test}"))
+    base = _cached(
+        cache / f"{tag}ethanol-xtb-random.extxyz",
+        lambda: make_molecule_xtb("ethanol", n_base, seed=13),
+    )
+    return init, test, base
+
+
+def _overrides(system: str, quick: bool, max_labels: int, threads: int) -> list[str]:
+    import json
+
+    spec = SYSTEMS[system]
+    model = {**spec["model"], **(_QUICK["model"] if quick else {})}
+    explore = {**spec["explore"], "max_labels": max_labels, **(_QUICK["explore"] if quick else {})}
+    pairs = [f"model.{k}={json.dumps(v)}" for k, v in model.items()]
+    pairs += [f"explore.{k}={json.dumps(v)}" for k, v in explore.items()]
+    pairs += [
+        "training.batch_size=4",
+        "training.patience=null",
+        f"training.num_threads={threads}",
+        "training.refit_energy_shift=true",
+    ]
+    return pairs
+
+
+def _curve(out: Path, summary: dict[str, Any], test: Any) -> list[dict[str, Any]]:
+    from geodl.atoms.model import load_model
+    from geodl.atoms.train import evaluate
+
+    rows = []
+    for rec in summary["per_iteration"]:
+        path = out / f"iter_{rec['iteration']:03d}" / "member_0" / "model.pt"
+        m = evaluate(load_model(path), test)
+        rows.append(
+            {
+                "iteration": rec["iteration"],
+                "labels_trained_on": rec["n_train"] + rec["n_valid"],
+                "test_forces_rmse_meV_A": 1e3 * m["forces_rmse"],
+                "test_energy_rmse_meV_atom": 1e3 * m["energy_rmse_per_atom"],
+                "committee_valid_forces_rmse_meV_A": 1e3 * rec["committee_valid_forces_rmse"],
+                "accurate": rec["accurate"],
+                "candidate": rec["candidate"],
+                "failed": rec["failed"],
+                "trust_lo": rec["trust_lo"],
+                "trust_hi": rec["trust_hi"],
+                "max_deviation_median": rec["max_deviation"]["median"],
+                "labels_added": rec["labels_added"],
+                "md_blowups": sum(rec["md_blowups"].values()),
+                "elapsed_s": rec["elapsed"],
+            }
+        )
+    return rows
+
+
+def _baseline(
+    system: str, base: list, overrides: list[str], seconds: float, quick: bool, out: Path
+) -> dict[str, Any]:
+    import dataclasses
+
+    from geodl.atoms.data import read_structures
+    from geodl.atoms.explore import load_explore_config
+    from geodl.atoms.train import Trainer
+
+    cfg = load_explore_config(overrides=overrides).train
+    training = dataclasses.replace(
+        cfg.training,
+        epochs=2 if quick else 100000,
+        max_time=None if quick else seconds,
+        progress=False,
+        plots=False,
+        resume=False,
+    )
+    cfg = dataclasses.replace(cfg, training=training)
+    data = read_structures(base)
+    train_set, valid_set = data.split([0.1], seed=0)
+    t0 = time.perf_counter()
+    result = Trainer(cfg, out=out, log=lambda line: None).fit(train_set, valid_set)
+    return {"model": result.model, "time": time.perf_counter() - t0, "n_train": len(train_set)}
+
+
+def run(
+    seed: int = 0,
+    quick: bool = False,
+    *,
+    system: str = "cuau",
+    max_time: float | None = None,
+    max_labels: int | None = None,
+    baseline: bool = True,
+    baseline_time: float | None = None,
+    threads: int = 2,
+    out: str = "bench-active-learning",
+    plot: str | None = None,
+) -> dict[str, Any]:
+    """Run the study of ``system`` (see the module docstring) and return the results."""
+    import torch
+
+    from geodl.atoms.explore import explore, load_explore_config
+    from geodl.atoms.model import load_model
+    from geodl.atoms.train import evaluate
+
+    if system not in SYSTEMS:
+        raise ValueError(
+            f"bench active-learning: unknown system {system!r}. Valid: cuau, ethanol-xtb."
+        )
+    spec = SYSTEMS[system]
+    max_time = float(max_time or spec["max_time"])
+    max_labels = int(max_labels or spec["max_labels"])
+    root = Path(out)
+    tag = f"{system}-seed{seed}{'-quick' if quick else ''}"
+    from geodl.atoms.data import read_structures
+
+    init, test_frames, base = _data(system, root / "data", quick)
+    test = read_structures(test_frames)
+    overrides = _overrides(system, quick, max_labels, threads) + [f"training.seed={seed}"]
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    load0 = os.getloadavg()
+    try:
+        t0 = time.perf_counter()
+        result = explore(
+            init,
+            spec["reference"],
+            root / f"explore-{tag}",
+            config=load_explore_config(overrides=overrides),
+            max_time=None if quick else max_time,
+            log=print,
+        )
+        al_time = time.perf_counter() - t0
+        summary = result.summary
+        final = evaluate(load_model(result.model), test)
+        curve = _curve(result.out, summary, test)
+        results: dict[str, Any] = {
+            "active learning (geodl explore)": {
+                "labels": summary["labels_used"],
+                "iterations": summary["iterations"],
+                "converged": summary["converged"],
+                "stop_reason": summary["stop_reason"],
+                "energy_rmse_meV_atom": 1e3 * final["energy_rmse_per_atom"],
+                "forces_rmse_meV_A": 1e3 * final["forces_rmse"],
+                "time_s": summary["elapsed"],
+            }
+        }
+        if baseline:
+            seconds = float(baseline_time or summary["elapsed"])
+            b = _baseline(system, base, overrides, seconds, quick, root / f"baseline-{tag}")
+            m = evaluate(b["model"], test)
+            results[f"random {b['n_train']} frames, same time"] = {
+                "labels": len(base),
+                "energy_rmse_meV_atom": 1e3 * m["energy_rmse_per_atom"],
+                "forces_rmse_meV_A": 1e3 * m["forces_rmse"],
+                "time_s": b["time"],
+            }
+            results["active learning (geodl explore)"]["ratio_to_random"] = (
+                final["forces_rmse"] / m["forces_rmse"]
+            )
+    finally:
+        torch.set_num_threads(old_threads)
+    report = {
+        "task": "active-learning",
+        "seed": seed,
+        "system": system,
+        "results": results,
+        "curve": curve,
+        "summary": {k: v for k, v in summary.items() if k != "per_iteration"},
+        "settings": {
+            "reference": spec["reference"],
+            "max_time": max_time,
+            "max_labels": max_labels,
+            "overrides": overrides,
+            "n_init": len(init),
+            "n_test": len(test),
+            "quick": quick,
+            "explore_wall_s": al_time,
+        },
+        "conditions": {
+            "threads": threads,
+            "load_average_start": list(load0),
+            "load_average_end": list(os.getloadavg()),
+            "cpu_count": os.cpu_count(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+        },
+    }
+    if plot:
+        plot_curve(report, plot)
+    return report
+
+
+def plot_curve(report: dict[str, Any], path: str) -> None:
+    """Two panels: test force RMSE against labels (with the baseline and 1.2x of it), and
+    the accurate / candidate / failed fractions per iteration."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curve = report["curve"]
+    al = report["results"]["active learning (geodl explore)"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    labels = [r["labels_trained_on"] for r in curve]
+    ax1.plot(labels, [r["test_forces_rmse_meV_A"] for r in curve], "o-", label="committee member 0")
+    ax1.plot([al["labels"]], [al["forces_rmse_meV_A"]], "s", ms=9, label="final model")
+    for name, row in report["results"].items():
+        if name.startswith("random"):
+            ax1.axhline(row["forces_rmse_meV_A"], color="k", ls="--", label=name)
+            ax1.axhline(1.2 * row["forces_rmse_meV_A"], color="k", ls=":", label="1.2 x random")
+    ax1.set_xlabel("labelled frames")
+    ax1.set_ylabel("test force RMSE (meV/Å)")
+    ax1.set_yscale("log")
+    ax1.legend(fontsize=8)
+    its = [r["iteration"] for r in curve]
+    for key in ("accurate", "candidate", "failed"):
+        ax2.plot(its, [r[key] for r in curve], "o-", label=key)
+    ax2.set_xlabel("iteration")
+    ax2.set_ylabel("fraction of explored frames")
+    ax2.legend(fontsize=8)
+    fig.suptitle(
+        f"geodl explore, {report['system']} ({report['settings']['reference']}): "
+        f"{al['labels']} labels, {al['iterations']} iterations, {al['stop_reason']}"
+    )
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
