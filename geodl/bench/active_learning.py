@@ -214,6 +214,77 @@ def _baseline(
     return {"model": result.model, "time": time.perf_counter() - t0, "n_train": len(train_set)}
 
 
+def _explore_run(
+    system: str, init: list, test: Any, overrides: list[str], out: Path, max_time: float | None
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    """The explore run: (results row, per-iteration curve, summary)."""
+    from geodl.atoms.explore import explore, load_explore_config
+    from geodl.atoms.model import load_model
+    from geodl.atoms.train import evaluate
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = explore(
+        init,
+        SYSTEMS[system]["reference"],
+        out,
+        config=load_explore_config(overrides=overrides),
+        max_time=max_time,
+        log=print,
+    )
+    summary = result.summary
+    final = evaluate(load_model(result.model), test)
+    row = {
+        "labels": summary["labels_used"],
+        "iterations": summary["iterations"],
+        "converged": summary["converged"],
+        "stop_reason": summary["stop_reason"],
+        "energy_rmse_meV_atom": 1e3 * final["energy_rmse_per_atom"],
+        "forces_rmse_meV_A": 1e3 * final["forces_rmse"],
+        "time_s": summary["elapsed"],
+        "this_call_wall_s": time.perf_counter() - t0,
+        "this_call_cpu_s": time.process_time() - c0,
+    }
+    return row, _curve(result.out, summary, test), summary
+
+
+def _baseline_row(
+    system: str,
+    base: list,
+    test: Any,
+    overrides: list[str],
+    seconds: float,
+    quick: bool,
+    out: Path,
+) -> tuple[str, dict[str, Any]]:
+    from geodl.atoms.train import evaluate
+
+    c0 = time.process_time()
+    b = _baseline(system, base, overrides, seconds, quick, out)
+    m = evaluate(b["model"], test)
+    return f"random {b['n_train']} frames, same time", {
+        "labels": len(base),
+        "energy_rmse_meV_atom": 1e3 * m["energy_rmse_per_atom"],
+        "forces_rmse_meV_A": 1e3 * m["forces_rmse"],
+        "time_s": b["time"],
+        "this_call_cpu_s": time.process_time() - c0,
+    }
+
+
+def _conditions(threads: int, load0: tuple[float, ...]) -> dict[str, Any]:
+    import ase
+    import torch
+
+    return {
+        "threads": threads,
+        "load_average_start": list(load0),
+        "load_average_end": list(os.getloadavg()),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "ase": ase.__version__,
+    }
+
+
 def run(
     seed: int = 0,
     quick: bool = False,
@@ -227,12 +298,15 @@ def run(
     out: str = "bench-active-learning",
     plot: str | None = None,
 ) -> dict[str, Any]:
-    """Run the study of ``system`` (see the module docstring) and return the results."""
+    """Run the study of ``system`` (see the module docstring) and return the results.
+
+    ``max_time`` / ``max_labels`` default to the system's budget; ``baseline_time``
+    (default: the explore run's time) is the baseline's training time; ``out`` caches the
+    data and holds the runs (an explore run there is resumed); ``plot`` writes the curve.
+    """
     import torch
 
-    from geodl.atoms.explore import explore, load_explore_config
-    from geodl.atoms.model import load_model
-    from geodl.atoms.train import evaluate
+    from geodl.atoms.data import read_structures
 
     if system not in SYSTEMS:
         raise ValueError(
@@ -243,8 +317,6 @@ def run(
     max_labels = int(max_labels or spec["max_labels"])
     root = Path(out)
     tag = f"{system}-seed{seed}{'-quick' if quick else ''}"
-    from geodl.atoms.data import read_structures
-
     init, test_frames, base = _data(system, root / "data", quick)
     test = read_structures(test_frames)
     overrides = _overrides(system, quick, max_labels, threads) + [f"training.seed={seed}"]
@@ -252,43 +324,17 @@ def run(
     torch.set_num_threads(threads)
     load0 = os.getloadavg()
     try:
-        t0 = time.perf_counter()
-        result = explore(
-            init,
-            spec["reference"],
-            root / f"explore-{tag}",
-            config=load_explore_config(overrides=overrides),
-            max_time=None if quick else max_time,
-            log=print,
+        row, curve, summary = _explore_run(
+            system, init, test, overrides, root / f"explore-{tag}", None if quick else max_time
         )
-        al_time = time.perf_counter() - t0
-        summary = result.summary
-        final = evaluate(load_model(result.model), test)
-        curve = _curve(result.out, summary, test)
-        results: dict[str, Any] = {
-            "active learning (geodl explore)": {
-                "labels": summary["labels_used"],
-                "iterations": summary["iterations"],
-                "converged": summary["converged"],
-                "stop_reason": summary["stop_reason"],
-                "energy_rmse_meV_atom": 1e3 * final["energy_rmse_per_atom"],
-                "forces_rmse_meV_A": 1e3 * final["forces_rmse"],
-                "time_s": summary["elapsed"],
-            }
-        }
+        results: dict[str, Any] = {"active learning (geodl explore)": row}
         if baseline:
             seconds = float(baseline_time or summary["elapsed"])
-            b = _baseline(system, base, overrides, seconds, quick, root / f"baseline-{tag}")
-            m = evaluate(b["model"], test)
-            results[f"random {b['n_train']} frames, same time"] = {
-                "labels": len(base),
-                "energy_rmse_meV_atom": 1e3 * m["energy_rmse_per_atom"],
-                "forces_rmse_meV_A": 1e3 * m["forces_rmse"],
-                "time_s": b["time"],
-            }
-            results["active learning (geodl explore)"]["ratio_to_random"] = (
-                final["forces_rmse"] / m["forces_rmse"]
+            name, brow = _baseline_row(
+                system, base, test, overrides, seconds, quick, root / f"baseline-{tag}"
             )
+            results[name] = brow
+            row["ratio_to_random"] = row["forces_rmse_meV_A"] / brow["forces_rmse_meV_A"]
     finally:
         torch.set_num_threads(old_threads)
     report = {
@@ -306,16 +352,8 @@ def run(
             "n_init": len(init),
             "n_test": len(test),
             "quick": quick,
-            "explore_wall_s": al_time,
         },
-        "conditions": {
-            "threads": threads,
-            "load_average_start": list(load0),
-            "load_average_end": list(os.getloadavg()),
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-        },
+        "conditions": _conditions(threads, load0),
     }
     if plot:
         plot_curve(report, plot)

@@ -14,7 +14,13 @@
 from geodl.atoms.explore._committee import Committee, CommitteeCalculator, force_deviation
 from geodl.atoms.explore._config import ExploreConfig, ExploreRunConfig, load_explore_config
 from geodl.atoms.explore._dynamics import Trajectory, default_timestep, explore_md
-from geodl.atoms.explore._label import LabelReport, label_frame, label_structures, read_frames
+from geodl.atoms.explore._label import (
+    LabelFailure,
+    LabelReport,
+    label_frame,
+    label_structures,
+    read_frames,
+)
 from geodl.atoms.explore._loop import ExploreResult, converged, explore
 from geodl.atoms.explore._select import (
     classify,
@@ -29,6 +35,7 @@ __all__ = [
     "ExploreConfig",
     "ExploreResult",
     "ExploreRunConfig",
+    "LabelFailure",
     "LabelReport",
     "Trajectory",
     "classify",

@@ -34,7 +34,7 @@ from ase import Atoms
 from geodl.atoms.ase import check_reference, reference_calculator
 from geodl.errors import GeoDLError, InputError
 
-__all__ = ["LabelReport", "label_frame", "label_structures", "read_frames"]
+__all__ = ["LabelFailure", "LabelReport", "label_frame", "label_structures", "read_frames"]
 
 _JOURNAL_FORMAT = "geodl.label.journal"
 #: keys of previous labels dropped from ``info`` / ``arrays`` of the frames written.
@@ -79,15 +79,15 @@ class LabelReport:
         )
 
 
-class _FrameFailure(Exception):
-    """The reference could not label one frame (the run goes on)."""
+class LabelFailure(Exception):
+    """The reference could not label one frame; the message is the recorded reason."""
 
 
 def label_frame(reference: str, atoms: Atoms, options: dict[str, Any] | None = None) -> dict:
     """Energy, forces and (periodic frames) stress of one frame from the reference.
 
     Returns ``{"energy": float, "forces": (N, 3) list, "stress": 6 list (optional)}``;
-    raises ``_FrameFailure`` with the reason when the reference fails or returns a
+    raises :class:`LabelFailure` with the reason when the reference fails or returns a
     non-finite number (never a NaN label). Errors of the user's own factory
     (:class:`~geodl.errors.UserCodeError`) propagate.
 
@@ -111,15 +111,15 @@ def label_frame(reference: str, atoms: Atoms, options: dict[str, Any] | None = N
         raise
     except Exception as exc:  # any reference error is a per-frame failure, recorded
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise _FrameFailure(f"{type(exc).__name__}: {message}"[:500]) from exc
+        raise LabelFailure(f"{type(exc).__name__}: {message}"[:500]) from exc
     if not math.isfinite(energy) or not np.isfinite(forces).all():
-        raise _FrameFailure("the reference returned a non-finite energy or forces")
+        raise LabelFailure("the reference returned a non-finite energy or forces")
     if forces.shape != (len(atoms), 3):
-        raise _FrameFailure(f"the reference returned forces of shape {forces.shape}")
+        raise LabelFailure(f"the reference returned forces of shape {forces.shape}")
     labels: dict[str, Any] = {"energy": energy, "forces": forces.tolist()}
     if stress is not None:
         if not np.isfinite(stress).all():
-            raise _FrameFailure("the reference returned a non-finite stress")
+            raise LabelFailure("the reference returned a non-finite stress")
         labels["stress"] = stress.tolist()
     return labels
 
@@ -270,7 +270,7 @@ def _init_worker(parent: int) -> None:
 def _record(reference: str, atoms: Atoms, options: dict[str, Any]) -> dict[str, Any]:
     try:
         return label_frame(reference, atoms, options)
-    except _FrameFailure as exc:
+    except LabelFailure as exc:
         return {"failure": str(exc)}
 
 

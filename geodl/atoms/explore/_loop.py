@@ -370,6 +370,24 @@ def explore(
     Returns
     -------
     ExploreResult
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from ase import Atoms
+    >>> from geodl.atoms.explore import load_explore_config
+    >>> frames = [Atoms("Ar3", positions=[[0, 0, 0], [3.8, 0, 0], [0, 3.7 + 0.1 * k, 0]])
+    ...           for k in range(4)]
+    >>> config = load_explore_config(overrides=[
+    ...     "model.r_cut=5.0", "model.embed_widths=[4]", "model.axis_neurons=2",
+    ...     "model.fitting_widths=[8]", "explore.committee=2", "explore.epochs=2",
+    ...     "explore.final_epochs=1", "explore.trajectories=1", "explore.md_steps=10",
+    ...     "explore.sample_every=5", "explore.max_iterations=1", "explore.timestep_fs=5",
+    ...     "explore.temperatures=[50]"])
+    >>> result = explore(frames, "lj", tempfile.mkdtemp(), config=config,
+    ...                  log=lambda line: None)
+    >>> result.summary["iterations"], result.summary["labels_used"] >= 4, result.model.is_file()
+    (1, True, True)
     """
     from geodl.atoms.ase import check_reference
 
