@@ -1,7 +1,7 @@
 """Small molecules sampled by Langevin MD with GFN2-xTB (tblite) and labelled by it, at 300,
 600 and 1000 K. ``python datasets/molecules_gfn2xtb.py`` regenerates the shipped
 ``datasets/ethanol_gfn2xtb.extxyz.gz``; ``--molecule aspirin --n 1000`` another one.
-Needs ``pip install tblite`` (``geodl[qm]``)."""
+Needs the ``qm`` extra (``pip install "geodl[qm]"``)."""
 
 import argparse
 import os

@@ -7,7 +7,7 @@ Charge and spin come from the frame's ``atoms.info``:
   an even number of electrons, 1 for an odd one); ``multiplicity`` :math:`2S+1` is
   accepted instead.
 
-Both packages are optional (``pip install tblite pyscf``); the registry in
+Both packages are optional (the ``qm`` extra: ``pip install 'geodl[qm]'``); the registry in
 :mod:`geodl.atoms.ase._reference` names them ``gfn2-xtb``, ``gfn1-xtb`` and
 ``pyscf:<functional>/<basis>``.
 """
@@ -82,12 +82,11 @@ def xtb_calculator(method: str, atoms: Atoms | None = None, **kwargs: Any) -> Ca
     >>> round(float(h2o.get_potential_energy()), 2)
     -137.97
     """
-    try:
-        from tblite.ase import TBLite
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            f"reference {method!r} needs the tblite package: pip install tblite"
-        ) from exc
+    from geodl.extras import require
+
+    require("qm", f"the {method} reference", ("tblite",))
+    from tblite.ase import TBLite
+
     params: dict[str, Any] = {"method": XTB_METHODS[method], "verbosity": 0}
     if atoms is not None:
         charge, spin = charge_and_spin(atoms)
@@ -103,11 +102,12 @@ def check_pyscf_method(functional: str, basis: str) -> None:
     ``b3lyp``, ``wb97x``, ...); ``basis`` any PySCF basis name (``def2-svp``, ``sto-3g``,
     ``cc-pvdz``, ...).
     """
-    try:
-        from pyscf import dft, gto
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("the pyscf reference needs PySCF: pip install pyscf") from exc
+    from geodl.extras import require
+
+    require("qm", "the pyscf reference", ("pyscf",))
     import warnings
+
+    from pyscf import dft, gto
 
     if functional.lower() != "hf":
         try:

@@ -161,6 +161,9 @@ def mmff94_molecule(atoms: Atoms) -> Any:
     >>> mol.GetNumAtoms(), mol.GetNumBonds()
     (9, 8)
     """
+    from geodl.extras import require
+
+    require("rdkit", "MMFF94 labels (mmff94_molecule)")
     smiles = atoms.info.get("smiles")
     if smiles:
         return _molecule_of_smiles(str(smiles))
@@ -390,8 +393,9 @@ def check_reference(name: str, options: dict[str, Any] | None = None) -> str:
     """Validate a reference name and its options before any frame is labelled; returns
     the name normalised.
 
-    Unknown names or options, unknown PySCF functionals/basis sets and missing packages
-    raise :class:`~geodl.errors.InputError`; a ``<module>:<factory>`` is imported and
+    Unknown names or options and unknown PySCF functionals/basis sets raise
+    :class:`~geodl.errors.InputError`, a missing optional package
+    :class:`~geodl.errors.MissingExtraError`; a ``<module>:<factory>`` is imported and
     called once, and a factory that raises gives :class:`~geodl.errors.UserCodeError`.
 
     Examples
@@ -410,17 +414,18 @@ def check_reference(name: str, options: dict[str, Any] | None = None) -> str:
     if kind == "pyscf":
         try:
             check_pyscf_method(*params)
-        except (ValueError, ImportError) as exc:
+        except ValueError as exc:
             raise InputError(f"reference {name!r}: {exc}") from None
     elif kind == "user":
         _user_calculator(*params, **options)
     elif name in XTB_METHODS:
-        try:
-            import tblite.ase  # noqa: F401
-        except ImportError:
-            raise InputError(
-                f"reference {name!r} needs the tblite package: pip install tblite"
-            ) from None
+        from geodl.extras import require
+
+        require("qm", f"the {name} reference", ("tblite",))
+    elif name == "mmff94":
+        from geodl.extras import require
+
+        require("rdkit", "the mmff94 reference")
     return name
 
 
