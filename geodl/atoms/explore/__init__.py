@@ -17,9 +17,9 @@ from geodl.atoms.explore._dynamics import Trajectory, default_timestep, explore_
 from geodl.atoms.explore._label import (
     LabelFailure,
     LabelReport,
+    input_frames,
     label_frame,
     label_structures,
-    read_frames,
 )
 from geodl.atoms.explore._loop import ExploreResult, converged, explore
 from geodl.atoms.explore._select import (
@@ -37,6 +37,7 @@ __all__ = [
     "ExploreRunConfig",
     "LabelFailure",
     "LabelReport",
+    "input_frames",
     "Trajectory",
     "classify",
     "converged",
@@ -48,7 +49,6 @@ __all__ = [
     "label_frame",
     "label_structures",
     "load_explore_config",
-    "read_frames",
     "structure_fingerprints",
     "trust_window",
 ]

@@ -34,7 +34,7 @@ from ase import Atoms
 from geodl.atoms.ase import check_reference, reference_calculator
 from geodl.errors import GeoDLError, InputError
 
-__all__ = ["LabelFailure", "LabelReport", "label_frame", "label_structures", "read_frames"]
+__all__ = ["LabelFailure", "LabelReport", "input_frames", "label_frame", "label_structures"]
 
 _JOURNAL_FORMAT = "geodl.label.journal"
 #: keys of previous labels dropped from ``info`` / ``arrays`` of the frames written.
@@ -124,24 +124,24 @@ def label_frame(reference: str, atoms: Atoms, options: dict[str, Any] | None = N
     return labels
 
 
-def read_frames(source: str | os.PathLike[str] | Sequence[Atoms]) -> list[Atoms]:
-    """Frames to label: a list of Atoms, or any file ``ase.io.read`` understands."""
+def input_frames(source: str | os.PathLike[str] | Atoms | Sequence[Atoms]) -> list[Atoms]:
+    """Frames to label: Atoms, a list of them, or a file / folder / ``bundled:NAME`` that
+    :func:`geodl.atoms.data.read_frames` reads (extxyz, any ASE format, DeePMD, dpdata).
+
+    Examples
+    --------
+    >>> len(input_frames("bundled:argon"))
+    300
+    """
+    from geodl.atoms.data import read_frames
+
     if isinstance(source, Atoms):
         return [source]
     if isinstance(source, (str, os.PathLike)):
-        import ase.io
-
-        path = Path(source)
-        if not path.is_file():
-            raise InputError(f"--data: no such file {str(path)!r}; check the path.")
         try:
-            frames = ase.io.read(str(path), index=":")
-        except Exception as exc:  # ASE raises many types for malformed files
-            raise InputError(
-                f"{path}: ASE could not read this file ({type(exc).__name__}: {exc}); give "
-                "an extended XYZ, ASE db or trajectory file."
-            ) from exc
-        frames = [frames] if isinstance(frames, Atoms) else list(frames)
+            frames = read_frames(source)[0]
+        except ValueError as exc:
+            raise InputError(f"--data: {exc}") from exc
     else:
         frames = list(source)
         if not all(isinstance(a, Atoms) for a in frames):
@@ -322,7 +322,7 @@ def label_structures(
         raise InputError(f"--workers must be a positive integer, got {workers!r}.")
     options = dict(options or {})
     reference = check_reference(reference, options)
-    frames = read_frames(frames)
+    frames = input_frames(frames)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     failures_path, journal_path = _paths(out)

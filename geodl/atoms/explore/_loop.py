@@ -37,9 +37,9 @@ from ase import Atoms
 from geodl.atoms.data import AtomsDataset, read_structures
 from geodl.atoms.explore._config import ExploreRunConfig
 from geodl.atoms.explore._files import read_frames_file, write_frames, write_json
-from geodl.atoms.explore._label import label_structures, read_frames
+from geodl.atoms.explore._label import input_frames, label_structures
 from geodl.atoms.explore._stages import explore_stage, train_committee, train_final
-from geodl.atoms.model import load_model, save_model
+from geodl.atoms.model import DEFAULT_MODEL_TYPE, load_model, save_model
 from geodl.errors import InputError
 
 __all__ = ["ExploreResult", "converged", "explore"]
@@ -194,7 +194,7 @@ class _Run:
             self._label_initial(data)
 
     def _label_initial(self, data: Any) -> None:
-        frames = read_frames(data)
+        frames = input_frames(data)
         self.log(f"labelling the {len(frames)} initial frames with {self.reference}")
         report = label_structures(
             frames,
@@ -317,7 +317,7 @@ class _Run:
             "stop_reason": stop[0] if stop else None,
             "finished": finished,
             "reference": self.reference,
-            "model_type": self.cfg.train.model.get("type", "se_e2_a"),
+            "model_type": self.cfg.train.model.get("type", DEFAULT_MODEL_TYPE),
             "elapsed": self.clock.elapsed(),
             "max_time": self.max_time,
             "final": final,
