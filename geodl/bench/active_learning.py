@@ -10,7 +10,7 @@ Systems (``--set system=...``):
   frames from those temperatures (seed 13). Budget: ``max_time`` 1800 s, ``max_labels``
   300.
 * ``ethanol-xtb`` — ethanol with GFN2-xTB. Start: 20 frames of MMFF94 MD at 300 K. Test:
-  the bundled ``ethanol-xtb`` set (GFN2-xTB MD at 300, 600, 1000 K). Baseline: 1000
+  the bundled ``ethanol-xtb`` set (GFN2-xTB MD at 300, 600, 1000 K). Baseline: 500
   frames of GFN2-xTB MD at the same temperatures (seed 13). Budget: 900 s, 200 labels.
 
 Reported: labels used, iterations, stop reason, the final model's test energy/force RMSE,
@@ -104,13 +104,13 @@ def _cached(path: Path, make: Any) -> list[Any]:
     return list(ase.io.read(str(path), index=":"))
 
 
-def _data(system: str, cache: Path, quick: bool) -> tuple[list, list, list]:
-    """(initial frames, held-out test frames, baseline training frames)."""
+def _data(system: str, cache: Path, quick: bool) -> tuple[list, list, list, Path]:
+    """(initial frames, held-out test frames, baseline training frames, their file)."""
     from geodl.atoms.ase import make_cuau_emt, make_molecule_mmff94, make_molecule_xtb
     from geodl.atoms.data import bundled_dataset
 
     cache.mkdir(parents=True, exist_ok=True)
-    n_init, n_test, n_base = (4, 6, 8) if quick else (20, 300, 1000)
+    n_init, n_test, n_base = (4, 6, 8) if quick else (20, 300, 1000 if system == "cuau" else 500)
     tag = "quick-" if quick else ""
     if system == "cuau":
         init = _cached(
@@ -121,25 +121,22 @@ def _data(system: str, cache: Path, quick: bool) -> tuple[list, list, list]:
             cache / f"{tag}cuau-test.extxyz",
             lambda: make_cuau_emt(n_test, seed=12, temperatures=_TEMPERATURES, frames_per_run=5),
         )
+        base_path = cache / f"{tag}cuau-random.extxyz"
         base = _cached(
-            cache / f"{tag}cuau-random.extxyz",
+            base_path,
             lambda: make_cuau_emt(n_base, seed=13, temperatures=_TEMPERATURES, frames_per_run=10),
         )
-        return init, test, base
+        return init, test, base, base_path
     init = _cached(
         cache / f"{tag}ethanol-init.extxyz",
         lambda: make_molecule_mmff94("ethanol", n_init, seed=11, temperatures=(300.0,)),
     )
-    for frame in init:  # structures only: explore labels them with GFN2-xTB
-        frame.calc = None
-    import ase.io
+    import ase.io  # (explore labels the initial frames with GFN2-xTB itself)
 
     test = list(ase.io.read(str(bundled_dataset("ethanol-xtb")), index=f":{n_test}"))
-    base = _cached(
-        cache / f"{tag}ethanol-xtb-random.extxyz",
-        lambda: make_molecule_xtb("ethanol", n_base, seed=13),
-    )
-    return init, test, base
+    base_path = cache / f"{tag}ethanol-xtb-random.extxyz"
+    base = _cached(base_path, lambda: make_molecule_xtb("ethanol", n_base, seed=13))
+    return init, test, base, base_path
 
 
 def _overrides(system: str, quick: bool, max_labels: int, threads: int) -> list[str]:
@@ -214,6 +211,23 @@ def _baseline(
     return {"model": result.model, "time": time.perf_counter() - t0, "n_train": len(train_set)}
 
 
+def _baseline_process(
+    path: str, overrides: list[str], seconds: float, out: str, threads: int
+) -> None:
+    """The baseline in its own process (``side_by_side``): trains, writes
+    ``out/model.pt`` and ``out/baseline.json``."""
+    import json
+
+    import ase.io
+    import torch
+
+    torch.set_num_threads(threads)
+    c0 = time.process_time()
+    b = _baseline("", list(ase.io.read(path, index=":")), overrides, seconds, False, Path(out))
+    info = {"time": b["time"], "n_train": b["n_train"], "cpu": time.process_time() - c0}
+    (Path(out) / "baseline.json").write_text(json.dumps(info))
+
+
 def _explore_run(
     system: str, init: list, test: Any, overrides: list[str], out: Path, max_time: float | None
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
@@ -270,6 +284,25 @@ def _baseline_row(
     }
 
 
+def _baseline_from_process(out: Path, base: list, test: Any) -> tuple[str, dict[str, Any]]:
+    import json
+
+    from geodl.atoms.model import load_model
+    from geodl.atoms.train import evaluate
+
+    if not (out / "baseline.json").is_file():
+        raise RuntimeError(f"bench active-learning: the baseline process wrote nothing in {out}.")
+    info = json.loads((out / "baseline.json").read_text())
+    m = evaluate(load_model(out / "model.pt"), test)
+    return f"random {info['n_train']} frames, same time (side by side)", {
+        "labels": len(base),
+        "energy_rmse_meV_atom": 1e3 * m["energy_rmse_per_atom"],
+        "forces_rmse_meV_A": 1e3 * m["forces_rmse"],
+        "time_s": info["time"],
+        "this_call_cpu_s": info["cpu"],
+    }
+
+
 def _conditions(threads: int, load0: tuple[float, ...]) -> dict[str, Any]:
     import ase
     import torch
@@ -297,12 +330,16 @@ def run(
     threads: int = 2,
     out: str = "bench-active-learning",
     plot: str | None = None,
+    side_by_side: bool = False,
 ) -> dict[str, Any]:
     """Run the study of ``system`` (see the module docstring) and return the results.
 
     ``max_time`` / ``max_labels`` default to the system's budget; ``baseline_time``
     (default: the explore run's time) is the baseline's training time; ``out`` caches the
     data and holds the runs (an explore run there is resumed); ``plot`` writes the curve.
+    ``side_by_side`` trains the baseline in a second process during the explore run, for
+    ``max_time`` seconds (a fair comparison on a shared machine; on an idle one run them one
+    after the other with ``threads=2``).
     """
     import torch
 
@@ -317,18 +354,32 @@ def run(
     max_labels = int(max_labels or spec["max_labels"])
     root = Path(out)
     tag = f"{system}-seed{seed}{'-quick' if quick else ''}"
-    init, test_frames, base = _data(system, root / "data", quick)
+    init, test_frames, base, base_path = _data(system, root / "data", quick)
     test = read_structures(test_frames)
     overrides = _overrides(system, quick, max_labels, threads) + [f"training.seed={seed}"]
     old_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     load0 = os.getloadavg()
+    process = None
+    if baseline and side_by_side and not quick:  # same machine state for both runs
+        import multiprocessing
+
+        process = multiprocessing.get_context("spawn").Process(
+            target=_baseline_process,
+            args=(str(base_path), overrides, max_time, str(root / f"baseline-{tag}"), threads),
+        )
+        process.start()
     try:
         row, curve, summary = _explore_run(
             system, init, test, overrides, root / f"explore-{tag}", None if quick else max_time
         )
         results: dict[str, Any] = {"active learning (geodl explore)": row}
-        if baseline:
+        if process is not None:
+            process.join()
+            name, brow = _baseline_from_process(root / f"baseline-{tag}", base, test)
+            results[name] = brow
+            row["ratio_to_random"] = row["forces_rmse_meV_A"] / brow["forces_rmse_meV_A"]
+        elif baseline:
             seconds = float(baseline_time or summary["elapsed"])
             name, brow = _baseline_row(
                 system, base, test, overrides, seconds, quick, root / f"baseline-{tag}"

@@ -213,3 +213,37 @@ def test_a_killed_parallel_run_resumes_and_never_labels_a_frame_twice(
         ref = Atoms(atoms.numbers, atoms.positions, calculator=EMT())
         assert atoms.get_potential_energy() == pytest.approx(ref.get_potential_energy(), abs=1e-9)
     assert not journal.exists()
+
+
+def test_scf_failures_of_quantum_references_are_recorded(tmp_path: Path) -> None:
+    pytest.importorskip("tblite")
+    from ase.build import molecule
+
+    water = molecule("H2O")
+    report = label_structures(
+        [water], "gfn2-xtb", tmp_path / "x.extxyz", options={"max_iterations": 1}, **QUIET
+    )
+    assert report.failures[0]["reason"] == "CalculationFailed: SCF not converged in 1 cycles"
+    pytest.importorskip("pyscf")
+    report = label_structures(
+        [water, molecule("H2")], "pyscf:hf/sto-3g", tmp_path / "p.extxyz", **QUIET
+    )
+    assert report.n_labelled == 2 and read_structures(tmp_path / "p.extxyz").energy[1] < -30
+    report = label_structures(
+        [water], "pyscf:hf/sto-3g", tmp_path / "q.extxyz", options={"max_cycle": 1}, **QUIET
+    )
+    assert "SCF not converged" in report.failures[0]["reason"]
+
+
+def test_mmff94_labels_molecules_by_their_perceived_topology(tmp_path: Path) -> None:
+    pytest.importorskip("rdkit")
+    from geodl.atoms.ase import MMFF94Calculator, molecule_from_smiles
+
+    atoms, mol = molecule_from_smiles("CCO")
+    atoms.rattle(0.05, seed=1)
+    report = label_structures([atoms], "mmff94", tmp_path / "m.extxyz", **QUIET)
+    atoms.calc = MMFF94Calculator(mol)
+    assert report.n_labelled == 1
+    assert read_structures(tmp_path / "m.extxyz").energy[0] == pytest.approx(
+        atoms.get_potential_energy(), abs=1e-8
+    )
