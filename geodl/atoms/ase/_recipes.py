@@ -220,36 +220,16 @@ def make_molecule_mmff94(
     >>> frames[0].get_chemical_formula()
     'C2H6O'
     """
-    if smiles is None:
-        if name not in MOLECULES:
-            raise ValueError(
-                f"name: unknown molecule {name!r}. Valid names: {', '.join(sorted(MOLECULES))}"
-                "; or pass smiles=..."
-            )
-        smiles = MOLECULES[name]
-    _check_runs("make_molecule_mmff94", temperatures)
-    atoms, mol = molecule_from_smiles(smiles, seed=seed)
-    rng = np.random.RandomState(seed)
-    frames: list[Atoms] = []
-    per = [n_structures // len(temperatures)] * len(temperatures)
-    for i in range(n_structures - sum(per)):
-        per[i] += 1
-    for temp, n in zip(temperatures, per, strict=False):
-        if n == 0:
-            continue
-        frames += sample_md(
-            atoms,
-            MMFF94Calculator(mol),
-            temp,
-            n,
-            timestep_fs=0.5,
-            every=20,
-            equilibrate=200,
-            seed=int(rng.randint(2**31)),
-            friction_per_fs=0.01,
-            info={"molecule": name},
-        )
-    return frames
+    return _molecule_md(
+        "make_molecule_mmff94",
+        name,
+        smiles,
+        n_structures,
+        seed,
+        temperatures,
+        lambda atoms, mol: MMFF94Calculator(mol),
+        with_smiles=False,
+    )
 
 
 def make_molecule_xtb(
@@ -272,6 +252,30 @@ def make_molecule_xtb(
     >>> frames[0].get_chemical_formula(), sorted(frames[0].calc.results)
     ('C2H6O', ['energy', 'forces'])
     """
+    return _molecule_md(
+        "make_molecule_xtb",
+        name,
+        smiles,
+        n_structures,
+        seed,
+        temperatures,
+        lambda atoms, mol: reference_calculator(method, atoms),
+        with_smiles=True,
+    )
+
+
+def _molecule_md(
+    recipe: str,
+    name: str,
+    smiles: str | None,
+    n_structures: int,
+    seed: int,
+    temperatures: Sequence[float],
+    make_calc: Callable[[Atoms, object], Calculator],
+    with_smiles: bool,
+) -> list[Atoms]:
+    """Langevin MD of one molecule (0.5 fs steps, a frame every 20 after 200) with the
+    calculator ``make_calc(atoms, mol)``; frames split evenly over the temperatures."""
     if smiles is None:
         if name not in MOLECULES:
             raise ValueError(
@@ -279,19 +283,20 @@ def make_molecule_xtb(
                 "; or pass smiles=..."
             )
         smiles = MOLECULES[name]
-    _check_runs("make_molecule_xtb", temperatures)
-    atoms, _ = molecule_from_smiles(smiles, seed=seed)
+    _check_runs(recipe, temperatures)
+    atoms, mol = molecule_from_smiles(smiles, seed=seed)
     rng = np.random.RandomState(seed)
     frames: list[Atoms] = []
     per = [n_structures // len(temperatures)] * len(temperatures)
     for i in range(n_structures - sum(per)):
         per[i] += 1
+    info = {"molecule": name, **({"smiles": smiles} if with_smiles else {})}
     for temp, n in zip(temperatures, per, strict=False):
         if n == 0:
             continue
         frames += sample_md(
             atoms,
-            reference_calculator(method, atoms),
+            make_calc(atoms, mol),
             temp,
             n,
             timestep_fs=0.5,
@@ -299,7 +304,7 @@ def make_molecule_xtb(
             equilibrate=200,
             seed=int(rng.randint(2**31)),
             friction_per_fs=0.01,
-            info={"molecule": name, "smiles": smiles},
+            info=info,
         )
     return frames
 
