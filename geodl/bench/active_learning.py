@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import platform
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ SYSTEMS: dict[str, dict[str, Any]] = {
     },
 }
 
-_QUICK = {
+_QUICK: dict[str, dict[str, Any]] = {
     "model": {"r_cut": 4.0, "embed_widths": [4, 8], "axis_neurons": 2, "fitting_widths": [12]},
     "explore": {
         "committee": 2,
@@ -284,6 +285,18 @@ def _baseline_row(
     }
 
 
+def _start_baseline_process(
+    base_path: Path, overrides: list[str], seconds: float, out: Path, threads: int
+) -> Any:
+    import multiprocessing
+
+    process = multiprocessing.get_context("spawn").Process(
+        target=_baseline_process, args=(str(base_path), overrides, seconds, str(out), threads)
+    )
+    process.start()
+    return process
+
+
 def _baseline_from_process(out: Path, base: list, test: Any) -> tuple[str, dict[str, Any]]:
     import json
 
@@ -318,6 +331,58 @@ def _conditions(threads: int, load0: tuple[float, ...]) -> dict[str, Any]:
     }
 
 
+@dataclass
+class _Study:
+    """One system's data and settings; :meth:`compare` runs explore and the baseline."""
+
+    system: str
+    root: Path
+    overrides: list[str]
+    init: list
+    test: Any
+    base: list
+    base_path: Path
+    max_time: float
+    quick: bool
+    threads: int
+
+    def compare(
+        self, baseline: bool, baseline_time: float | None, side_by_side: bool
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any], bool]:
+        """The explore run and the baseline (after it, or beside it in a second process)."""
+        process = None
+        if baseline and side_by_side and not self.quick:  # same machine state for both
+            process = _start_baseline_process(
+                self.base_path, self.overrides, self.max_time, self.root / "baseline", self.threads
+            )
+        row, curve, summary = _explore_run(
+            self.system,
+            self.init,
+            self.test,
+            self.overrides,
+            self.root / "explore",
+            None if self.quick else self.max_time,
+        )
+        results: dict[str, Any] = {"active learning (geodl explore)": row}
+        if baseline:
+            if process is not None:
+                process.join()
+                name, brow = _baseline_from_process(self.root / "baseline", self.base, self.test)
+            else:
+                name, brow = _baseline_row(
+                    self.system,
+                    self.base,
+                    self.test,
+                    self.overrides,
+                    float(baseline_time or summary["elapsed"]),
+                    self.quick,
+                    self.root / "baseline",
+                )
+            results[name] = brow
+            row["ratio_to_random"] = row["forces_rmse_meV_A"] / brow["forces_rmse_meV_A"]
+        return results, curve, summary, process is not None
+
+
 def run(
     seed: int = 0,
     quick: bool = False,
@@ -350,42 +415,26 @@ def run(
             f"bench active-learning: unknown system {system!r}. Valid: cuau, ethanol-xtb."
         )
     spec = SYSTEMS[system]
-    max_time = float(max_time or spec["max_time"])
     max_labels = int(max_labels or spec["max_labels"])
-    root = Path(out)
-    tag = f"{system}-seed{seed}{'-quick' if quick else ''}"
-    init, test_frames, base, base_path = _data(system, root / "data", quick)
-    test = read_structures(test_frames)
+    init, test_frames, base, base_path = _data(system, Path(out) / "data", quick)
     overrides = _overrides(system, quick, max_labels, threads) + [f"training.seed={seed}"]
+    study = _Study(
+        system,
+        Path(out) / f"{system}-seed{seed}{'-quick' if quick else ''}",
+        overrides,
+        init,
+        read_structures(test_frames),
+        base,
+        base_path,
+        float(max_time or spec["max_time"]),
+        quick,
+        threads,
+    )
     old_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     load0 = os.getloadavg()
-    process = None
-    if baseline and side_by_side and not quick:  # same machine state for both runs
-        import multiprocessing
-
-        process = multiprocessing.get_context("spawn").Process(
-            target=_baseline_process,
-            args=(str(base_path), overrides, max_time, str(root / f"baseline-{tag}"), threads),
-        )
-        process.start()
     try:
-        row, curve, summary = _explore_run(
-            system, init, test, overrides, root / f"explore-{tag}", None if quick else max_time
-        )
-        results: dict[str, Any] = {"active learning (geodl explore)": row}
-        if process is not None:
-            process.join()
-            name, brow = _baseline_from_process(root / f"baseline-{tag}", base, test)
-            results[name] = brow
-            row["ratio_to_random"] = row["forces_rmse_meV_A"] / brow["forces_rmse_meV_A"]
-        elif baseline:
-            seconds = float(baseline_time or summary["elapsed"])
-            name, brow = _baseline_row(
-                system, base, test, overrides, seconds, quick, root / f"baseline-{tag}"
-            )
-            results[name] = brow
-            row["ratio_to_random"] = row["forces_rmse_meV_A"] / brow["forces_rmse_meV_A"]
+        results, curve, summary, parallel = study.compare(baseline, baseline_time, side_by_side)
     finally:
         torch.set_num_threads(old_threads)
     report = {
@@ -397,12 +446,13 @@ def run(
         "summary": {k: v for k, v in summary.items() if k != "per_iteration"},
         "settings": {
             "reference": spec["reference"],
-            "max_time": max_time,
+            "max_time": study.max_time,
             "max_labels": max_labels,
             "overrides": overrides,
             "n_init": len(init),
-            "n_test": len(test),
+            "n_test": len(study.test),
             "quick": quick,
+            "side_by_side": parallel,
         },
         "conditions": _conditions(threads, load0),
     }

@@ -6,17 +6,19 @@ stops improving (or ``explore.max_labels`` / ``--max-time``).
 ``--set explore.committee=3`` (or ``committee=3``) sets the loop, ``--set model.r_cut=5``
 the members' training config, ``--set reference.accuracy=0.1`` the reference calculator.
 Writes ``DIR/model.pt``, ``DIR/dataset.extxyz`` and ``DIR/summary.json``; the same
-command resumes a killed run. Exit codes: 0 done, 2 bad input, 3 the user's factory
-raised.
+command resumes a killed run.
+
+Exit codes: 0 done, 2 bad input (an unknown key, reference or file, a missing extra), 3
+the user's factory raised.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from geodl.errors import EXIT_INPUT, EXIT_OK, EXIT_USER_CODE, UserCodeError
+from geodl.cli._common import EXIT_OK, add_checked, check_output_dir, positive_float
+from geodl.cli.label import REFERENCE_HELP
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,21 +31,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="YAML with the training sections and an 'explore' section (optional)",
     )
     parser.add_argument(
-        "--data", type=Path, required=True, metavar="INIT", help="initial frames (labelled here)"
+        "--data", required=True, metavar="INIT", help="initial frames (labelled here first)"
     )
-    parser.add_argument(
-        "--reference",
+    parser.add_argument("--reference", required=True, metavar="NAME", help=REFERENCE_HELP)
+    add_checked(
+        parser,
+        "--out",
+        type=Path,
         required=True,
-        metavar="NAME",
-        help="reference calculator (see geodl label --help)",
+        metavar="DIR",
+        help="output directory (a run there is resumed)",
+        check=check_output_dir,
     )
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
-    parser.add_argument(
+    add_checked(
+        parser,
         "--max-time",
         type=float,
         required=True,
         metavar="S",
         help="wall-clock budget of the whole run in seconds (restarts included)",
+        check=positive_float,
     )
     parser.add_argument(
         "--set",
@@ -60,22 +67,15 @@ def run(args: argparse.Namespace) -> int:
 
     reference_pairs = [p for p in args.set if p.strip().startswith("reference.")]
     config_pairs = [p for p in args.set if p not in reference_pairs]
-    try:
-        config = load_explore_config(args.config, config_pairs)
-        result = explore(
-            args.data,
-            args.reference,
-            args.out,
-            config=config,
-            max_time=args.max_time,
-            options=parse_options(reference_pairs),
-        )
-    except UserCodeError as exc:
-        sys.stderr.write(f"geodl explore: error: {exc}\n")
-        return EXIT_USER_CODE
-    except (ValueError, TypeError, OSError) as exc:
-        sys.stderr.write(f"geodl explore: error: {exc}\n")
-        return EXIT_INPUT
+    config = load_explore_config(args.config, config_pairs)
+    result = explore(
+        args.data,
+        args.reference,
+        args.out,
+        config=config,
+        max_time=args.max_time,
+        options=parse_options(reference_pairs),
+    )
     s = result.summary
     final = s.get("final") or {}
     print(

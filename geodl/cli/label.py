@@ -6,36 +6,58 @@ References: ``emt``, ``lj``, ``mmff94``, ``gfn2-xtb``, ``gfn1-xtb``,
 ``pyscf:<functional>/<basis>`` and ``<module>:<factory>`` (any ASE calculator). ``--set``
 passes options to the reference (``--set accuracy=0.1`` for xTB). Frames the reference
 fails on are listed with the reason in ``OUT.failures.json``; a killed run resumes from
-``OUT.journal``. Exit codes: 0 done, 1 no frame could be labelled, 2 bad input, 3 the
-user's factory raised.
+``OUT.journal``.
+
+Exit codes: 0 done, 1 no frame could be labelled, 2 bad input (an unknown reference or
+option, a missing file or extra), 3 the user's factory raised.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from geodl.errors import EXIT_BROKEN, EXIT_INPUT, EXIT_OK, EXIT_USER_CODE, UserCodeError
+from geodl.cli._common import (
+    EXIT_BROKEN,
+    EXIT_OK,
+    add_checked,
+    check_output_file,
+    positive_int,
+)
+from geodl.errors import InputError
+
+REFERENCE_HELP = (
+    "emt, lj, mmff94, gfn2-xtb, gfn1-xtb, pyscf:<functional>/<basis> (e.g. pyscf:pbe/def2-svp) "
+    "or <module>:<factory> returning an ASE calculator"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--data", type=Path, required=True, metavar="IN", help="frames, any ASE-readable file"
-    )
-    parser.add_argument(
-        "--reference",
+        "--data",
         required=True,
-        metavar="NAME",
-        help="emt, lj, mmff94, gfn2-xtb, gfn1-xtb, pyscf:<functional>/<basis> (e.g. "
-        "pyscf:pbe/def2-svp) or <module>:<factory> returning an ASE calculator",
+        metavar="IN",
+        help="frames: any ASE-readable file, a DeePMD folder, a dpdata file or bundled:NAME",
     )
-    parser.add_argument(
-        "--out", type=Path, required=True, metavar="OUT.extxyz", help="labelled frames"
+    parser.add_argument("--reference", required=True, metavar="NAME", help=REFERENCE_HELP)
+    add_checked(
+        parser,
+        "--out",
+        type=Path,
+        required=True,
+        metavar="OUT.extxyz",
+        help="labelled frames (and OUT.failures.json)",
+        check=check_output_file,
     )
-    parser.add_argument(
-        "--workers", type=int, default=1, metavar="K", help="processes in parallel (1)"
+    add_checked(
+        parser,
+        "--workers",
+        type=int,
+        default=1,
+        metavar="K",
+        help="processes labelling in parallel (1)",
+        check=positive_int,
     )
     parser.add_argument(
         "--set",
@@ -54,10 +76,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_options(pairs: list[str], prefix: str = "reference.") -> dict[str, Any]:
     """``["accuracy=0.1"]`` -> ``{"accuracy": 0.1}`` (values parsed as YAML; a leading
-    ``reference.`` is dropped)."""
-    import yaml
+    ``reference.`` is dropped).
 
-    from geodl.errors import InputError
+    Examples
+    --------
+    >>> parse_options(["accuracy=0.1", "reference.guess=eeq"])
+    {'accuracy': 0.1, 'guess': 'eeq'}
+    """
+    import yaml
 
     options: dict[str, Any] = {}
     for pair in pairs:
@@ -65,8 +91,7 @@ def parse_options(pairs: list[str], prefix: str = "reference.") -> dict[str, Any
         key = key.strip()
         if not sep or not key:
             raise InputError(f"--set expects KEY=VALUE (e.g. --set accuracy=0.1), got {pair!r}.")
-        if key.startswith(prefix):
-            key = key[len(prefix) :]
+        key = key[len(prefix) :] if key.startswith(prefix) else key
         try:
             options[key] = yaml.safe_load(text) if text.strip() else None
         except yaml.YAMLError:
@@ -77,21 +102,14 @@ def parse_options(pairs: list[str], prefix: str = "reference.") -> dict[str, Any
 def run(args: argparse.Namespace) -> int:
     from geodl.atoms.explore import label_structures
 
-    try:
-        report = label_structures(
-            args.data,
-            args.reference,
-            args.out,
-            workers=args.workers,
-            options=parse_options(args.set),
-            progress=args.progress,
-        )
-    except UserCodeError as exc:
-        sys.stderr.write(f"geodl label: error: {exc}\n")
-        return EXIT_USER_CODE
-    except (ValueError, TypeError, OSError) as exc:
-        sys.stderr.write(f"geodl label: error: {exc}\n")
-        return EXIT_INPUT
+    report = label_structures(
+        args.data,
+        args.reference,
+        args.out,
+        workers=args.workers,
+        options=parse_options(args.set),
+        progress=args.progress,
+    )
     if report.n_failed:
         print(f"{report.n_failed} frame(s) failed; reasons in {report.failures_path}")
         for f in report.failures[:5]:

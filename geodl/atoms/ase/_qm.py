@@ -170,7 +170,8 @@ class PySCFCalculator(Calculator):
     -30.39
     """
 
-    implemented_properties = ("energy", "free_energy", "forces")
+    # an immutable tuple: never shared state (ASE annotates a list)
+    implemented_properties = ("energy", "free_energy", "forces")  # type: ignore[assignment]
 
     def __init__(
         self,

@@ -210,7 +210,9 @@ def _lj_argon(
     return LennardJones(sigma=float(sigma), epsilon=float(epsilon), rc=rc, smooth=True)
 
 
-def _mmff94(atoms: Atoms | None = None, mol: Any = None, variant: str = "MMFF94") -> Calculator:
+def _mmff94(
+    atoms: Atoms | None = None, mol: Any = None, variant: Literal["MMFF94", "MMFF94s"] = "MMFF94"
+) -> Calculator:
     if mol is None:
         if atoms is None:
             raise ValueError(
@@ -454,8 +456,8 @@ def reference_calculator(name: str, atoms: Atoms | None = None, **options: Any) 
     if kind == "builtin":
         return REFERENCE_CALCULATORS[params[0]](atoms=atoms, **options)
     if kind == "pyscf":
-        return PySCFCalculator(*params, **options)
-    return _user_calculator(*params, **options)
+        return PySCFCalculator(params[0], params[1], **options)
+    return _user_calculator(params[0], params[1], **options)
 
 
 def _all_chem() -> Any:

@@ -98,7 +98,7 @@ class Committee:
     def __len__(self) -> int:
         return len(self.models)
 
-    def predict(self, atoms: Atoms, stress: bool = False) -> dict[str, np.ndarray]:
+    def predict(self, atoms: Atoms, stress: bool = False) -> dict[str, Any]:
         """Every member's energy ``(K,)``, forces ``(K, N, 3)`` (and stress ``(K, 3, 3)``),
         the per-atom force deviation ``(N,)`` and the shortest interatomic distance over
         the sum of covalent radii (``min_distance_ratio``)."""
@@ -194,7 +194,8 @@ class CommitteeCalculator(Calculator):
     ((4, 3), True)
     """
 
-    implemented_properties = ("energy", "free_energy", "forces", "stress")
+    # an immutable tuple: never shared state (ASE annotates a list)
+    implemented_properties = ("energy", "free_energy", "forces", "stress")  # type: ignore[assignment]
 
     def __init__(self, committee: Committee, **kwargs: Any) -> None:
         super().__init__(**kwargs)

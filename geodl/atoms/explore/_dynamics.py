@@ -146,50 +146,68 @@ def explore_md(
     atoms.info.update({k: v for k, v in start.info.items() if k in ("charge", "spin", "smiles")})
     atoms.calc = calc
     thermalize(atoms, temperature_K, rng)
-    volume0 = atoms.get_volume() if np.all(atoms.pbc) else None
     dyn = _dynamics(atoms, timestep_fs, temperature_K, pressure_GPa, friction_per_fs, rng)
-    traj = Trajectory()
-    devs: list[float] = []
-    counter = {"steps": 0}
-
-    def check() -> None:
-        counter["steps"] += 1
-        forces = atoms.get_forces()  # evaluated (and cached) at the current positions
-        res = calc.results
-        dev = float(res["max_force_deviation"])
-        if not (np.isfinite(forces).all() and np.isfinite(atoms.positions).all()):
-            raise _BlowUp("nan", dev)
-        if not math.isfinite(dev):
-            raise _BlowUp("nan")
-        if res["min_distance_ratio"] < min_distance_ratio:
-            raise _BlowUp("overlap", dev)
-        if volume0 is not None and not 0.5 < atoms.get_volume() / volume0 < 2.0:
-            raise _BlowUp("cell", dev)
-        if dev > abort_deviation:
-            raise _BlowUp("deviation", dev)
-        if counter["steps"] % sample_every == 0:
-            keep(dev)
-
-    def keep(dev: float) -> None:
-        frame = Atoms(
-            numbers=atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=atoms.pbc
-        )
-        frame.info.update(atoms.info)
-        traj.frames.append(frame)
-        devs.append(dev)
-
-    dyn.attach(check, interval=1)
+    watch = _Watch(atoms, calc, sample_every, abort_deviation, min_distance_ratio)
+    dyn.attach(watch, interval=1)
+    traj = watch.traj
     try:
         dyn.run(steps)
     except _BlowUp as exc:
         traj.blowup, traj.blowup_deviation = exc.reason, exc.deviation
         if exc.reason == "deviation":
-            keep(exc.deviation)
+            watch.keep(exc.deviation)
     except (ValueError, FloatingPointError, RuntimeError) as exc:
         # a member rejected the geometry (e.g. its min_distance check): the MD went wrong
         traj.blowup = "error"
-        traj.blowup_deviation = float("nan")
         traj.error = f"{type(exc).__name__}: {exc}"
-    traj.deviations = np.asarray(devs, dtype=float)
-    traj.steps = counter["steps"]
+    traj.deviations = np.asarray(watch.deviations, dtype=float)
+    traj.steps = watch.steps
     return traj
+
+
+class _Watch:
+    """The observer called after every MD step: blow-up checks, and a frame every
+    ``sample_every`` steps."""
+
+    def __init__(
+        self,
+        atoms: Atoms,
+        calc: CommitteeCalculator,
+        sample_every: int,
+        abort_deviation: float,
+        min_distance_ratio: float,
+    ) -> None:
+        self.atoms, self.calc = atoms, calc
+        self.sample_every = sample_every
+        self.abort_deviation = abort_deviation
+        self.min_distance_ratio = min_distance_ratio
+        self.volume0 = atoms.get_volume() if np.all(atoms.pbc) else None
+        self.traj = Trajectory()
+        self.deviations: list[float] = []
+        self.steps = 0
+
+    def __call__(self) -> None:
+        atoms = self.atoms
+        self.steps += 1
+        forces = atoms.get_forces()  # evaluated (and cached) at the current positions
+        res = self.calc.results
+        dev = float(res["max_force_deviation"])
+        if not (np.isfinite(forces).all() and np.isfinite(atoms.positions).all()):
+            raise _BlowUp("nan", dev)
+        if not math.isfinite(dev):
+            raise _BlowUp("nan")
+        if res["min_distance_ratio"] < self.min_distance_ratio:
+            raise _BlowUp("overlap", dev)
+        if self.volume0 is not None and not 0.5 < atoms.get_volume() / self.volume0 < 2.0:
+            raise _BlowUp("cell", dev)
+        if dev > self.abort_deviation:
+            raise _BlowUp("deviation", dev)
+        if self.steps % self.sample_every == 0:
+            self.keep(dev)
+
+    def keep(self, dev: float) -> None:
+        a = self.atoms
+        frame = Atoms(numbers=a.numbers, positions=a.positions, cell=a.cell, pbc=a.pbc)
+        frame.info.update(a.info)
+        self.traj.frames.append(frame)
+        self.deviations.append(dev)

@@ -162,6 +162,17 @@ def _fingerprint(frames: Sequence[Atoms]) -> str:
     return h.hexdigest()
 
 
+def _header(reference: str, options: dict[str, Any], frames: Sequence[Atoms]) -> dict[str, Any]:
+    return {
+        "format": _JOURNAL_FORMAT,
+        "version": 1,
+        "reference": reference,
+        "options": json.loads(json.dumps(options, default=str)),
+        "input": _fingerprint(frames),
+        "n_frames": len(frames),
+    }
+
+
 def _paths(out: Path) -> tuple[Path, Path]:
     return out.with_name(out.name + ".failures.json"), out.with_name(out.name + ".journal")
 
@@ -326,45 +337,32 @@ def label_structures(
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     failures_path, journal_path = _paths(out)
-    header = {
-        "format": _JOURNAL_FORMAT,
-        "version": 1,
-        "reference": reference,
-        "options": json.loads(json.dumps(options, default=str)),
-        "input": _fingerprint(frames),
-        "n_frames": len(frames),
-    }
+    header = _header(reference, options, frames)
     if not journal_path.exists() and _finished_before(out, failures_path, header):
         record = json.loads(failures_path.read_text())
         log(f"{out} is complete ({record['n_labelled']} frames labelled); nothing to do.")
-        return LabelReport(
-            out,
-            failures_path,
-            len(frames),
-            record["n_labelled"],
-            record["n_failed"],
-            len(frames),
-            time.perf_counter() - t0,
-            record["failures"],
-        )
-    done = _read_journal(journal_path, header) if journal_path.exists() else {}
-    n_resumed = len(done)
-    todo = [i for i in range(len(frames)) if i not in done]
-    _run(frames, todo, reference, options, workers, journal_path, header, done, progress)
-    labelled, failures = _assemble(frames, done, reference)
-    _write_outputs(out, failures_path, labelled, failures, header)
-    journal_path.unlink()
+        labelled_n, failures, n_resumed = record["n_labelled"], record["failures"], len(frames)
+    else:
+        done = _read_journal(journal_path, header) if journal_path.exists() else {}
+        n_resumed = len(done)
+        todo = [i for i in range(len(frames)) if i not in done]
+        _run(frames, todo, reference, options, workers, journal_path, header, done, progress)
+        labelled, failures = _assemble(frames, done)
+        _write_outputs(out, failures_path, labelled, failures, header)
+        journal_path.unlink()
+        labelled_n = len(labelled)
     report = LabelReport(
         out,
         failures_path,
         len(frames),
-        len(labelled),
+        labelled_n,
         len(failures),
         n_resumed,
         time.perf_counter() - t0,
         failures,
     )
-    log(report.summary())
+    if n_resumed < len(frames):
+        log(report.summary())
     return report
 
 
@@ -409,7 +407,7 @@ def _run(
 
 
 def _assemble(
-    frames: Sequence[Atoms], done: dict[int, dict[str, Any]], reference: str
+    frames: Sequence[Atoms], done: dict[int, dict[str, Any]]
 ) -> tuple[list[Atoms], list[dict[str, Any]]]:
     from ase.calculators.singlepoint import SinglePointCalculator
 

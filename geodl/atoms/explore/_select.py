@@ -133,7 +133,7 @@ def structure_fingerprints(
         pos = torch.as_tensor(atoms.positions, dtype=torch.float64)
         cell = torch.as_tensor(atoms.cell.array, dtype=torch.float64)
         pbc = tuple(bool(p) for p in atoms.pbc)
-        edge_index, shifts = neighbor_list(pos, cutoff, cell if any(pbc) else None, pbc)
+        edge_index, shifts = neighbor_list(pos, cutoff, cell if any(pbc) else None, pbc)[:2]
         src, dst = edge_index
         r = (pos[dst] - pos[src] + shifts.to(torch.float64) @ cell).norm(dim=-1)
         g = torch.exp(-((r[:, None] - mu) ** 2) / (2 * width**2))
