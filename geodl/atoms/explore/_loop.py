@@ -24,6 +24,7 @@ no candidate and no failed frame.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -42,7 +43,10 @@ from geodl.atoms.explore._stages import explore_stage, train_committee, train_fi
 from geodl.atoms.model import DEFAULT_MODEL_TYPE, load_model, save_model
 from geodl.errors import InputError
 
-__all__ = ["ExploreResult", "converged", "explore"]
+__all__ = ["ExploreResult", "converged", "explore", "TRAIN_SHARE"]
+
+#: share of an iteration's time for the committee's training (the rest: MD, labels)
+TRAIN_SHARE = 0.7
 
 
 @dataclass
@@ -125,6 +129,7 @@ class _Run:
         self.options = options
         self.log = log
         self.clock = _Clock(out / "state.json")
+        self.train_deadline = self.deadline = float("inf")
 
     # ---------------------------------------------------------------- time budget
     def loop_time_left(self) -> float:
@@ -136,6 +141,19 @@ class _Run:
         if self.max_time is None:
             return float("inf")
         return self.max_time - self.clock.elapsed()
+
+    def plan_iteration(self, it: int, labelled: int) -> None:
+        """Set the deadlines of iteration ``it``: the loop's time left shared over the
+        iterations still expected (labels left / ``per_iteration``, at most
+        ``max_iterations``); its committee trains within the first :data:`TRAIN_SHARE` of
+        it, and no new MD trajectory starts after its end."""
+        left = self.loop_time_left()
+        labels_left = max(self.ex.max_labels - labelled, 1)
+        expected = min(self.ex.max_iterations - it, math.ceil(labels_left / self.ex.per_iteration))
+        share = left / max(expected, 1)
+        now = self.clock.elapsed()
+        self.train_deadline = now + TRAIN_SHARE * share
+        self.deadline = now + share
 
     # ---------------------------------------------------------------- data
     def iteration_dir(self, it: int) -> Path:
@@ -218,6 +236,7 @@ class _Run:
         d = self.iteration_dir(it)
         d.mkdir(parents=True, exist_ok=True)
         frames = self.labelled_frames(it)
+        self.plan_iteration(it, len(frames))
         train, valid = self.split(frames)
         previous = self.iteration_dir(it - 1) if it > 0 else None
         committee, metrics = train_committee(self, d, train, valid, previous)

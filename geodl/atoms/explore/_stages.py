@@ -102,7 +102,8 @@ def train_committee(
     """Train (or load) the ``explore.committee`` members of one iteration.
 
     Member ``k`` uses seed ``training.seed + k``; it starts from member ``k`` of the
-    previous iteration (``explore.warm_epochs``) or from scratch (``explore.epochs``).
+    previous iteration (``explore.warm_epochs``) or from scratch (``explore.epochs``), and
+    gets an equal share of the time left until the iteration's training deadline.
     Returns ``(None, {})`` when the loop's time budget ends first.
     """
     ex = run.ex
@@ -111,14 +112,12 @@ def train_committee(
     if any(w is None for w in warm):  # one type map for all members
         warm = [None] * ex.committee
     for k in range(ex.committee):
-        left = run.loop_time_left()
-        if left <= 0 and not (d / f"member_{k}" / "done.json").is_file():
+        if run.loop_time_left() <= 0 and not (d / f"member_{k}" / "done.json").is_file():
             return None, {}
         epochs = ex.warm_epochs if warm[k] is not None else ex.epochs
         seed = run.cfg.train.training.seed + k
-        model, info = _fit(
-            run, d / f"member_{k}", train, valid, warm[k], epochs, seed, left / (ex.committee - k)
-        )
+        budget = max((run.train_deadline - run.clock.elapsed()) / (ex.committee - k), 1.0)
+        model, info = _fit(run, d / f"member_{k}", train, valid, warm[k], epochs, seed, budget)
         run.log(
             f"  member {k}: valid F RMSE {1e3 * info['valid_forces_rmse']:.1f} meV/Å "
             f"({info['epochs']:.0f} epochs, {'warm' if info['warm_started'] else 'fresh'}, "
@@ -155,6 +154,8 @@ def _trajectories(
     blowups: list[str] = []
     temps: list[float] = []
     for t in range(ex.trajectories):
+        if t > 0 and run.clock.elapsed() > run.deadline:
+            break  # the iteration's time is up: explore with what has run
         start = frames[int(rng.integers(len(frames)))]
         temp = ex.temperatures[t % len(ex.temperatures)] * scale
         pressure = None
@@ -233,6 +234,8 @@ def explore_stage(
         n_fail = int((classes == FAILED).sum()) + lost
         if n_cand > 0 or n_fail <= 0.5 * n_total or attempt == ex.retries:
             break
+        if run.clock.elapsed() > run.deadline:
+            break  # no time left for a colder restart
         run.log(
             f"  iteration {it}: no candidate, {n_fail}/{n_total} frames failed; restarting the "
             "MD at half the temperatures and time step"
