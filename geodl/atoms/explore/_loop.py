@@ -17,8 +17,7 @@ restarts at the first stage whose result is missing::
 
 Convergence (:func:`converged`): the loop stops when ``explore.patience`` iterations in a
 row improved neither the candidate fraction nor the committee's validation force RMSE by
-more than ``explore.tolerance`` (relative to the best so far), or when an iteration found
-no candidate and no failed frame.
+more than ``explore.tolerance`` (relative to the best so far).
 """
 
 from __future__ import annotations
@@ -70,8 +69,10 @@ def converged(history: Sequence[dict[str, Any]], patience: int, tolerance: float
 
         c_i < (1-\tau)\min_{j<i} c_j \quad\text{or}\quad v_i < (1-\tau)\min_{j<i} v_j .
 
-    Converged when the last ``patience`` iterations did not improve, or the last one
-    found neither candidates nor failed frames (everything explored was accurate).
+    Converged when the last ``patience`` iterations did not improve. An iteration where
+    every explored frame was accurate does not end the run by itself: a committee that is
+    still poorly trained disagrees as much on its own data as anywhere (a wide window),
+    and its warm-started successors keep training until the validation error settles.
 
     Examples
     --------
@@ -80,8 +81,6 @@ def converged(history: Sequence[dict[str, Any]], patience: int, tolerance: float
     >>> converged(rows[:2], 2, 0.1), converged(rows, 2, 0.1)
     (False, True)
     """
-    if history and history[-1]["candidate"] == 0 and history[-1]["failed"] == 0:
-        return True
     if len(history) <= patience:
         return False
     for i in range(len(history) - patience, len(history)):

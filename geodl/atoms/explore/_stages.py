@@ -72,7 +72,14 @@ def _fit(
     out.mkdir(parents=True, exist_ok=True)
     cfg = _member_config(run, out, epochs, seed, budget)
     t0 = time.perf_counter()
-    result = Trainer(cfg, out=out, model=start, log=_file_log(out / "train.log")).fit(train, valid)
+    trainer = Trainer(
+        cfg,
+        out=out,
+        model=start,
+        log=_file_log(out / "train.log"),
+        callbacks=[lambda trainer, row: run.clock.save()],  # a kill loses at most an epoch
+    )
+    result = trainer.fit(train, valid)
     tmp = out / "model.pt.tmp"
     save_model(result.model, tmp)
     os.replace(tmp, out / "model.pt")

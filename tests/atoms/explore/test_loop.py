@@ -71,8 +71,10 @@ def test_converged_rule() -> None:
     flat = rows([(0.5, 0.2), (0.3, 0.1), (0.29, 0.098), (0.31, 0.11)])
     assert converged(flat, 2, 0.1) and not converged(flat, 3, 0.1)
     assert not converged(flat[:2], 2, 0.1)  # too few iterations to tell
-    done = [{"candidate": 0.0, "failed": 0.0, "committee_valid_forces_rmse": 0.1}]
-    assert converged(done, 2, 0.1)  # nothing left to learn
+    # everything accurate stops nothing while the committee's error still falls
+    quiet = rows([(0.0, 0.2), (0.0, 0.15), (0.0, 0.1)])
+    assert not converged(quiet, 2, 0.1)
+    assert converged([*quiet, *rows([(0.0, 0.1), (0.0, 0.1)])], 2, 0.1)
 
 
 def test_tiny_run_writes_model_dataset_and_summary(tiny_run: Path) -> None:
