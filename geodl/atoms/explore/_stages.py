@@ -70,6 +70,13 @@ def _fit(
     if done.is_file():
         return load_model(out / "model.pt"), json.loads(done.read_text())
     out.mkdir(parents=True, exist_ok=True)
+    # the budget is fixed when the model starts: a resumed run keeps its config (and its
+    # checkpoint), whatever time the restart leaves
+    planned = out / "budget.json"
+    if planned.is_file():
+        budget = float(json.loads(planned.read_text())["max_time"])
+    else:
+        write_json({"max_time": budget}, planned)
     cfg = _member_config(run, out, epochs, seed, budget)
     t0 = time.perf_counter()
     trainer = Trainer(
