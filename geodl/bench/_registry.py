@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, str] = {
     "pointcloud": "geodl.bench.pointcloud:run",
     "tetris": "geodl.bench.tetris:run",
     "finetune": "geodl.bench.finetune:run",
+    "active-learning": "geodl.bench.active_learning:run",
 }
 
 

@@ -30,6 +30,8 @@ SUBCOMMANDS: dict[str, str] = {
     "audit": "run every symmetry that acts on a kind of input and print a table",
     "train": "train an interatomic potential on ASE-readable data",
     "test": "evaluate a trained potential on labelled structures",
+    "label": "label structures with a reference calculator (EMT, xTB, PySCF, any ASE calculator)",
+    "explore": "active learning: committee, MD, label where the models disagree, retrain",
     "bench": "run a named benchmark, print a table and write JSON",
     "demo": "geodl's main job on bundled data: train, run MD, audit",
     "convert": "convert labelled data between extxyz, DeePMD folders and dpdata formats",

@@ -9,6 +9,8 @@ labels). The scripts in ``datasets/`` call them to write the shipped files and l
 * :func:`make_molecule_mmff94` — one small organic molecule (ethanol, aspirin, ...) with
   RDKit's MMFF94 (an MD17-like set made here).
 * :func:`make_argon_lj` — Lennard-Jones argon, solid and liquid.
+* :func:`make_molecule_xtb` — one small molecule sampled by MD with GFN2-xTB (tblite)
+  itself and labelled by it.
 """
 
 from __future__ import annotations
@@ -218,6 +220,62 @@ def make_molecule_mmff94(
     >>> frames[0].get_chemical_formula()
     'C2H6O'
     """
+    return _molecule_md(
+        "make_molecule_mmff94",
+        name,
+        smiles,
+        n_structures,
+        seed,
+        temperatures,
+        lambda atoms, mol: MMFF94Calculator(mol),
+        with_smiles=False,
+    )
+
+
+def make_molecule_xtb(
+    name: str = "ethanol",
+    n_structures: int = 300,
+    seed: int = 0,
+    temperatures: Sequence[float] = (300.0, 600.0, 1000.0),
+    method: str = "gfn2-xtb",
+    smiles: str | None = None,
+) -> list[Atoms]:
+    """One molecule sampled by Langevin MD with an xTB method (tblite) and labelled by it.
+
+    The start is the MMFF94-optimised geometry of the SMILES; 0.5 fs steps, one snapshot
+    every 20 steps after 200; ``n_structures`` split evenly over the temperatures.
+    ``info["smiles"]`` records the molecule.
+
+    Examples
+    --------
+    >>> frames = make_molecule_xtb("ethanol", n_structures=2, temperatures=(300.0,))
+    >>> frames[0].get_chemical_formula(), sorted(frames[0].calc.results)
+    ('C2H6O', ['energy', 'forces'])
+    """
+    return _molecule_md(
+        "make_molecule_xtb",
+        name,
+        smiles,
+        n_structures,
+        seed,
+        temperatures,
+        lambda atoms, mol: reference_calculator(method, atoms),
+        with_smiles=True,
+    )
+
+
+def _molecule_md(
+    recipe: str,
+    name: str,
+    smiles: str | None,
+    n_structures: int,
+    seed: int,
+    temperatures: Sequence[float],
+    make_calc: Callable[[Atoms, object], Calculator],
+    with_smiles: bool,
+) -> list[Atoms]:
+    """Langevin MD of one molecule (0.5 fs steps, a frame every 20 after 200) with the
+    calculator ``make_calc(atoms, mol)``; frames split evenly over the temperatures."""
     if smiles is None:
         if name not in MOLECULES:
             raise ValueError(
@@ -225,19 +283,20 @@ def make_molecule_mmff94(
                 "; or pass smiles=..."
             )
         smiles = MOLECULES[name]
-    _check_runs("make_molecule_mmff94", temperatures)
+    _check_runs(recipe, temperatures)
     atoms, mol = molecule_from_smiles(smiles, seed=seed)
     rng = np.random.RandomState(seed)
     frames: list[Atoms] = []
     per = [n_structures // len(temperatures)] * len(temperatures)
     for i in range(n_structures - sum(per)):
         per[i] += 1
+    info = {"molecule": name, **({"smiles": smiles} if with_smiles else {})}
     for temp, n in zip(temperatures, per, strict=False):
         if n == 0:
             continue
         frames += sample_md(
             atoms,
-            MMFF94Calculator(mol),
+            make_calc(atoms, mol),
             temp,
             n,
             timestep_fs=0.5,
@@ -245,7 +304,7 @@ def make_molecule_mmff94(
             equilibrate=200,
             seed=int(rng.randint(2**31)),
             friction_per_fs=0.01,
-            info={"molecule": name},
+            info=info,
         )
     return frames
 

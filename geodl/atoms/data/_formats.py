@@ -56,6 +56,7 @@ BUNDLED_DATASETS: dict[str, str] = {
     "ethanol": "ethanol_mmff94.extxyz.gz",
     "malonaldehyde": "malonaldehyde_mmff94.extxyz.gz",
     "aspirin": "aspirin_mmff94.extxyz.gz",
+    "ethanol-xtb": "ethanol_gfn2xtb.extxyz.gz",
 }
 
 
