@@ -22,8 +22,9 @@ ALLOWED: dict[str, set[str]] = {
     "geometry": {"symmetry", "nn"},
     "atoms": {"symmetry", "nn", "geometry"},
     "pointcloud": {"symmetry", "nn", "geometry"},
-    "bench": {"symmetry", "nn", "geometry", "data", "atoms", "pointcloud"},
-    "cli": {"symmetry", "nn", "geometry", "data", "atoms", "pointcloud", "bench"},
+    "deploy": {"symmetry", "nn", "geometry", "atoms"},
+    "bench": {"symmetry", "nn", "geometry", "data", "atoms", "pointcloud", "deploy"},
+    "cli": {"symmetry", "nn", "geometry", "data", "atoms", "pointcloud", "bench", "deploy"},
 }
 
 
