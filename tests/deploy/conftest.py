@@ -180,11 +180,10 @@ class Deployed:
     pth: Path  # geodl deploy output
 
 
-@pytest.fixture(scope="session")
-def se_model(tmp_path_factory: pytest.TempPathFactory) -> Deployed:
-    """A small ``se_e2_a`` model (r_cut 4.5 Å), saved and deployed in float64."""
+def small_se_model(**overrides: object) -> AtomisticModel:
+    """A small float64 ``se_e2_a`` Cu/Au model (r_cut 4.5 Å) with given E0s, seeded."""
     torch.manual_seed(0)
-    cfg = EnergyModelConfig(
+    kw: dict[str, object] = dict(
         type_map=TYPE_MAP,
         r_cut=4.5,
         r_smooth=3.0,
@@ -194,7 +193,14 @@ def se_model(tmp_path_factory: pytest.TempPathFactory) -> Deployed:
         dtype="float64",
         e0s=E0S,
     )
-    model = _fitted(AtomisticModel(cfg))  # deterministic: the same in every worker
+    kw.update(overrides)
+    return AtomisticModel(EnergyModelConfig(**kw))  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def se_model(tmp_path_factory: pytest.TempPathFactory) -> Deployed:
+    """A small ``se_e2_a`` model (r_cut 4.5 Å), saved and deployed in float64."""
+    model = _fitted(small_se_model())  # deterministic: the same in every worker
     with shared_dir(tmp_path_factory, "se_model") as (d, done):
         if not done:
             save_model(model, d / "model.pt")

@@ -9,29 +9,17 @@ import pytest
 import torch
 
 from geodl import __version__
-from geodl.atoms import AtomisticModel, EnergyModelConfig, save_model
+from geodl.atoms import AtomisticModel, save_model
 from geodl.deploy import FORMAT_VERSION, DeployedPotential, deploy, load_deployed
 from geodl.errors import InputError
 from geodl.geometry import neighbor_list
 
 from ._toy_mp import ToyMPConfig, toy_mp_registered
-from .conftest import TYPE_MAP, cuau_cell
+from .conftest import TYPE_MAP, cuau_cell, small_se_model
 
 
 def _model(**kw: object) -> AtomisticModel:
-    torch.manual_seed(0)
-    cfg = dict(
-        type_map=TYPE_MAP,
-        r_cut=4.0,
-        r_smooth=3.0,
-        embed_widths=(4, 8),
-        axis_neurons=2,
-        fitting_widths=(8,),
-        dtype="float64",
-        e0s={"Cu": -1.0, "Au": -2.0},
-    )
-    cfg.update(kw)
-    return AtomisticModel(EnergyModelConfig(**cfg))  # type: ignore[arg-type]
+    return small_se_model(r_cut=4.0, embed_widths=(4, 8), axis_neurons=2, fitting_widths=(8,), **kw)
 
 
 def _graph(r_cut: float):
