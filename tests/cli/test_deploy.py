@@ -41,7 +41,7 @@ def test_deploy_writes_file_and_input_lines(
 def test_deploy_missing_model_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["deploy", "--model", str(tmp_path / "no.pt"), "--out", str(tmp_path / "m.pth")])
     assert code == 2
-    assert "no model file" in capsys.readouterr().err
+    assert "no such file" in capsys.readouterr().err
 
 
 def test_deploy_bad_dtype_exits_2(model_file: Path, tmp_path: Path) -> None:
