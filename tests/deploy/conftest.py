@@ -219,3 +219,16 @@ def mp_model(tmp_path_factory: pytest.TempPathFactory) -> Deployed:
             if not done:
                 deploy(model, d / "model.pth")
     return Deployed(model, d / "model.pt", d / "model.pth")
+
+
+def family_model(name: str, factory: pytest.TempPathFactory) -> Deployed:
+    """A registered family at its default size (r_cut 3 Å), fitted and deployed."""
+    from geodl.atoms import resolve_model_type
+
+    torch.manual_seed(0)
+    config = resolve_model_type(name).config(type_map=TYPE_MAP, r_cut=3.0, dtype="float64", e0s=E0S)
+    model = _fitted(AtomisticModel(config))
+    with shared_dir(factory, f"{name}_model") as (d, done):
+        if not done:
+            deploy(model, d / "model.pth")
+    return Deployed(model, d / "model.pt", d / "model.pth")

@@ -14,7 +14,7 @@ import torch
 from ase import units
 from ase.md.verlet import VelocityVerlet
 
-from geodl.atoms import GeoDLCalculator
+from geodl.atoms import MODEL_TYPES, GeoDLCalculator
 from geodl.deploy import load_deployed
 from geodl.geometry import neighbor_list
 
@@ -23,6 +23,7 @@ from .conftest import (
     TYPE_MAP,
     Deployed,
     cuau_cell,
+    family_model,
     finished_run,
     run_lammps,
     shared_dir,
@@ -80,12 +81,19 @@ def _script(model: Path, cwd: Path) -> str:
     return "".join(parts)
 
 
-@pytest.fixture(scope="module", params=["se_e2_a", "message_passing"])
+#: se_e2_a, the test-only message-passing family, and every other registered family
+FAMILIES = ["se_e2_a", "toy_message_passing", *[f for f in MODEL_TYPES if f != "se_e2_a"]]
+
+
+@pytest.fixture(scope="module", params=FAMILIES)
 def runs(request: pytest.FixtureRequest, lammps_bin: Path, tmp_path_factory) -> tuple:
     """(deployed model, {nprocs: LAMMPS run of every case})."""
-    deployed: Deployed = request.getfixturevalue(
-        "se_model" if request.param == "se_e2_a" else "mp_model"
-    )
+    if request.param == "se_e2_a":
+        deployed: Deployed = request.getfixturevalue("se_model")
+    elif request.param == "toy_message_passing":
+        deployed = request.getfixturevalue("mp_model")
+    else:
+        deployed = family_model(request.param, tmp_path_factory)
     out = {}
     with shared_dir(tmp_path_factory, f"runs_{request.param}") as (root, done):
         for nprocs in (1, 2, 4):
