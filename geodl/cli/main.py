@@ -35,6 +35,8 @@ SUBCOMMANDS: dict[str, str] = {
     "bench": "run a named benchmark, print a table and write JSON",
     "demo": "geodl's main job on bundled data: train, run MD, audit",
     "convert": "convert labelled data between extxyz, DeePMD folders and dpdata formats",
+    "deploy": "export a trained potential as TorchScript for LAMMPS (pair_style geodl)",
+    "lammps": "build the LAMMPS plugin pair_style geodl for this environment",
 }
 
 _EPILOG = (
