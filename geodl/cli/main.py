@@ -30,6 +30,7 @@ SUBCOMMANDS: dict[str, str] = {
     "audit": "run every symmetry that acts on a kind of input and print a table",
     "train": "train an interatomic potential on ASE-readable data",
     "test": "evaluate a trained potential on labelled structures",
+    "compress": "tabulate a trained se_e2_a model's embedding for fast evaluation",
     "bench": "run a named benchmark, print a table and write JSON",
     "demo": "geodl's main job on bundled data: train, run MD, audit",
     "convert": "convert labelled data between extxyz, DeePMD folders and dpdata formats",

@@ -1,6 +1,12 @@
 """geodl.atoms.model — model families behind one ``model.type`` registry, the shared
 energy/forces/stress head, and safe model files."""
 
+from geodl.atoms.model._compress import (
+    compress_model,
+    compression_errors,
+    probe_structures,
+    table_error,
+)
 from geodl.atoms.model._config import DTYPES, EnergyModelConfig, ModelConfig, SeE2AConfig
 from geodl.atoms.model._core import PotentialCore
 from geodl.atoms.model._finetune import FINETUNE_KEYS, extend_type_map, finetune_model
@@ -40,12 +46,16 @@ __all__ = [
     "PotentialCore",
     "SeE2A",
     "SeE2AConfig",
+    "compress_model",
+    "compression_errors",
     "extend_type_map",
     "finetune_model",
     "load_model",
     "model_config_from_dict",
+    "probe_structures",
     "read_torch_file",
     "register_model_type",
     "resolve_model_type",
     "save_model",
+    "table_error",
 ]

@@ -75,6 +75,10 @@ class SeE2A(nn.Module):
             config.resnet,
         )
         self.fixed_neighbor_norm = config.neighbor_norm is not None
+        if config.compression is not None:
+            self.descriptor.enable_table(
+                config.compression["s_max"], config.compression["intervals"]
+            )
 
     def forward(self, species: Tensor, edge_vec: Tensor, edge_index: Tensor) -> Tensor:
         center = edge_index[0]
