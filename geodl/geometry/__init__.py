@@ -16,6 +16,7 @@ from geodl.geometry._descriptor import (
 )
 from geodl.geometry._edges import edge_vectors
 from geodl.geometry._environment import environment_matrix
+from geodl.geometry._fused import fused_descriptor, fused_descriptor_available
 from geodl.geometry._kernels import kernel_status, table_kernel
 from geodl.geometry._neighbors import neighbor_list
 from geodl.geometry._switching import smooth_switch
@@ -46,6 +47,8 @@ __all__ = [
     "default_neighbor_norm",
     "edge_vectors",
     "environment_matrix",
+    "fused_descriptor",
+    "fused_descriptor_available",
     "hermite_table",
     "kernel_status",
     "neighbor_list",

@@ -10,7 +10,8 @@ import torch
 from torch import Tensor, nn
 
 from geodl.geometry._environment import environment_matrix
-from geodl.geometry._table import hermite_table, table_contract, table_contract_reference
+from geodl.geometry._fused import fused_descriptor, fused_descriptor_available
+from geodl.geometry._table import hermite_table, table_contract_reference
 from geodl.nn import ResidualMLP
 
 
@@ -329,36 +330,49 @@ class SeADescriptor(nn.Module):
         self, edge_vec: Tensor, center: Tensor, neighbor_type: Tensor, center_type: Tensor
     ) -> Tensor:
         num_atoms = center_type.shape[0]
+        if not torch.jit.is_scripting():  # TorchScript skips this block (not compiled)
+            if self.table_intervals > 0 and self._use_native(edge_vec):
+                return self._native(edge_vec, center, neighbor_type, center_type)
         s, env = environment_matrix(edge_vec, self.r_smooth, self.r_cut)
         ctype = center_type.index_select(0, center)
         env = env * self.env_inv_std.index_select(0, ctype)
         if self.table_intervals > 0:
             pair = ctype * self.num_types + neighbor_type
-            t = self._tabulated(s, env, pair, center, num_atoms)
+            inv_h = self.table_intervals / self.table_s_max
+            t = table_contract_reference(s, env, pair, center, num_atoms, self.table, inv_h)
         else:
             t = self._embedded(s, env, ctype, center, neighbor_type, num_atoms)
         t = t / self.neighbor_norm  # (N, 4, M1)
         d = torch.bmm(t.transpose(1, 2), t[:, :, : self.axis_neurons])  # (N, M1, M2)
         return d.reshape(num_atoms, self.embed_widths[-1] * self.axis_neurons)
 
-    def _tabulated(
-        self, s: Tensor, env: Tensor, pair: Tensor, center: Tensor, num_atoms: int
-    ) -> Tensor:
-        inv_h = self.table_intervals / self.table_s_max
-        if torch.jit.is_scripting() or self.training or s.device.type != "cpu":
-            return table_contract_reference(s, env, pair, center, num_atoms, self.table, inv_h)
-        return self._fused(s, env, pair, center, num_atoms, inv_h)
+    def _use_native(self, edge_vec: Tensor) -> bool:
+        """The native fused path: eager inference on CPU with the kernel built (training,
+        TorchScript and other devices take the differentiable reference path)."""
+        return not self.training and edge_vec.device.type == "cpu" and fused_descriptor_available()
 
-    @torch.jit.unused
-    def _fused(
-        self, s: Tensor, env: Tensor, pair: Tensor, center: Tensor, num_atoms: int, inv_h: float
+    def _native(
+        self, edge_vec: Tensor, center: Tensor, neighbor_type: Tensor, center_type: Tensor
     ) -> Tensor:
+        num_atoms = center_type.shape[0]
         if center.shape[0] > 1 and not bool((center[1:] >= center[:-1]).all()):
             order = torch.argsort(center, stable=True)
-            s, env, pair, center = s[order], env[order], pair[order], center[order]
+            edge_vec, center, neighbor_type = edge_vec[order], center[order], neighbor_type[order]
         counts = torch.bincount(center, minlength=num_atoms)
         ptr = torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
-        return table_contract(s, env, pair, ptr, self.table, inv_h)
+        return fused_descriptor(
+            edge_vec,
+            neighbor_type,
+            center_type,
+            ptr,
+            self.table,
+            self.env_inv_std,
+            self.axis_neurons,
+            self.table_intervals / self.table_s_max,
+            float(self.neighbor_norm),
+            self.r_smooth,
+            self.r_cut,
+        )
 
     def _embedded(
         self,

@@ -2,7 +2,8 @@
 
 The compressed ``se_e2_a`` embedding has one hot loop that PyTorch cannot express without
 materialising an ``(edges, M1)`` matrix: the table lookup fused with the contraction
-:math:`T_i = \\sum_j \\tilde R_{ij}^T G_{ij}` (``csrc/se_a_table.cpp``). It is compiled
+:math:`T_i = \\sum_j \\tilde R_{ij}^T G_{ij}`; and a half neighbour list expands into the
+full list sorted by centre in one counting-sort pass (``csrc/kernels.cpp``). It is compiled
 once per machine into a cache folder (``$GEODL_KERNEL_CACHE``, default
 ``~/.cache/geodl/kernels``) named by a hash of the source, the flags and the CPU, so
 concurrent processes and different machines never share a stale build. Without a C++
@@ -24,7 +25,7 @@ from pathlib import Path
 
 __all__ = ["kernel_status", "table_kernel"]
 
-_SOURCE = Path(__file__).parent / "csrc" / "se_a_table.cpp"
+_SOURCE = Path(__file__).parent / "csrc" / "kernels.cpp"
 _BASE_FLAGS = ["-O3", "-std=c++17", "-shared", "-fPIC", "-fopenmp", "-fno-math-errno"]
 _lock = threading.Lock()
 _cache: dict[str, ctypes.CDLL | None] = {}
@@ -78,7 +79,7 @@ def _load(name: str, source: Path, abi: str) -> ctypes.CDLL | None:
                 if not target.is_file():
                     _compile(source, target)
                 lib = ctypes.CDLL(str(target))
-                if getattr(lib, abi)() != 1:
+                if getattr(lib, abi)() != 2:
                     raise RuntimeError(f"{target} has an unexpected ABI version")
             except (OSError, RuntimeError, AttributeError) as exc:
                 _errors[name] = str(exc)
@@ -103,7 +104,7 @@ def table_kernel() -> ctypes.CDLL | None:
     >>> lib is None or hasattr(lib, "geodl_se_a_table_forward_f32")
     True
     """
-    return _load("se_a_table", _SOURCE, "geodl_se_a_table_abi")
+    return _load("geodl_kernels", _SOURCE, "geodl_se_a_table_abi")
 
 
 def kernel_status() -> dict[str, str]:
@@ -115,4 +116,4 @@ def kernel_status() -> dict[str, str]:
     ['se_a_table']
     """
     lib = table_kernel()
-    return {"se_a_table": "native" if lib is not None else _errors.get("se_a_table", "?")}
+    return {"se_a_table": "native" if lib is not None else _errors.get("geodl_kernels", "?")}

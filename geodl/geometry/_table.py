@@ -69,7 +69,8 @@ def hermite_table(
     Examples
     --------
     >>> import torch
-    >>> sin = lambda s: tuple(f(s)[None, :, None] for f in (torch.sin, torch.cos, lambda x: -torch.sin(x)))
+    >>> def sin(s):  # value, first and second derivative; one function, one output
+    ...     return tuple(v[None, :, None] for v in (torch.sin(s), torch.cos(s), -torch.sin(s)))
     >>> tab = hermite_table(sin, 1.0, 4, torch.float64)
     >>> s = torch.tensor([0.3, 0.77], dtype=torch.float64)
     >>> g = table_lookup(tab, s, torch.zeros(2, dtype=torch.long), 4.0)
@@ -167,7 +168,12 @@ def table_lookup(table: Tensor, s: Tensor, pair: Tensor, inv_h: float) -> Tensor
 
 
 def table_contract_reference(
-    s: Tensor, env: Tensor, pair: Tensor, center: Tensor, num_centers: int, table: Tensor,
+    s: Tensor,
+    env: Tensor,
+    pair: Tensor,
+    center: Tensor,
+    num_centers: int,
+    table: Tensor,
     inv_h: float,
 ) -> Tensor:
     r""":math:`T_i = \sum_{e: c_e = i} \tilde R_e^{\top} G(s_e)` with plain torch ops
@@ -202,19 +208,38 @@ class _TableContract(torch.autograd.Function):
 
     @staticmethod
     def forward(  # type: ignore[override]
-        ctx: object, s: Tensor, env: Tensor, table: Tensor, pair: Tensor, ptr: Tensor,
-        inv_h: float, threads: int,
+        ctx: object,
+        s: Tensor,
+        env: Tensor,
+        table: Tensor,
+        pair: Tensor,
+        ptr: Tensor,
+        inv_h: float,
+        threads: int,
     ) -> Tensor:
         lib = table_kernel()
         n, (_, k, _, m) = ptr.shape[0] - 1, table.shape
         s, env = s.contiguous(), env.contiguous()
         out = s.new_empty(n, 4, m)
         if lib is not None:
-            fn = lib.geodl_se_a_table_forward_f32 if s.dtype == torch.float32 else (
-                lib.geodl_se_a_table_forward_f64)
-            fn(_ptr(s), _ptr(env), _ptr(pair), _ptr(ptr), _ptr(table), ctypes.c_int64(n),
-               ctypes.c_int64(k), ctypes.c_int64(m), ctypes.c_double(inv_h), _ptr(out),
-               ctypes.c_int(threads))
+            fn = (
+                lib.geodl_se_a_table_forward_f32
+                if s.dtype == torch.float32
+                else (lib.geodl_se_a_table_forward_f64)
+            )
+            fn(
+                _ptr(s),
+                _ptr(env),
+                _ptr(pair),
+                _ptr(ptr),
+                _ptr(table),
+                ctypes.c_int64(n),
+                ctypes.c_int64(k),
+                ctypes.c_int64(m),
+                ctypes.c_double(inv_h),
+                _ptr(out),
+                ctypes.c_int(threads),
+            )
         else:
             _fallback(s, env, table, pair, ptr, inv_h, out, None)
         ctx.save_for_backward(s, env, table, pair, ptr)  # type: ignore[attr-defined]
@@ -231,19 +256,41 @@ class _TableContract(torch.autograd.Function):
         lib = table_kernel()
         n, (_, k, _, m) = ptr.shape[0] - 1, table.shape
         if lib is not None:
-            fn = lib.geodl_se_a_table_backward_f32 if s.dtype == torch.float32 else (
-                lib.geodl_se_a_table_backward_f64)
-            fn(_ptr(s), _ptr(env), _ptr(pair), _ptr(ptr), _ptr(table), _ptr(grad),
-               ctypes.c_int64(n), ctypes.c_int64(k), ctypes.c_int64(m), ctypes.c_double(inv_h),
-               _ptr(ds), _ptr(denv), ctypes.c_int(threads))
+            fn = (
+                lib.geodl_se_a_table_backward_f32
+                if s.dtype == torch.float32
+                else (lib.geodl_se_a_table_backward_f64)
+            )
+            fn(
+                _ptr(s),
+                _ptr(env),
+                _ptr(pair),
+                _ptr(ptr),
+                _ptr(table),
+                _ptr(grad),
+                ctypes.c_int64(n),
+                ctypes.c_int64(k),
+                ctypes.c_int64(m),
+                ctypes.c_double(inv_h),
+                _ptr(ds),
+                _ptr(denv),
+                ctypes.c_int(threads),
+            )
         else:
             _fallback(s, env, table, pair, ptr, inv_h, None, (grad, ds, denv))
         return ds, denv, None, None, None, None, None
 
 
 def _fallback(
-    s: Tensor, env: Tensor, table: Tensor, pair: Tensor, ptr: Tensor, inv_h: float,
-    out: Tensor | None, backward: tuple[Tensor, Tensor, Tensor] | None, chunk: int = 4096,
+    s: Tensor,
+    env: Tensor,
+    table: Tensor,
+    pair: Tensor,
+    ptr: Tensor,
+    inv_h: float,
+    out: Tensor | None,
+    backward: tuple[Tensor, Tensor, Tensor] | None,
+    chunk: int = 4096,
 ) -> None:
     """Pure-torch forward (fills ``out``) or backward (fills ``ds``, ``denv``), over edge
     chunks so that only ``chunk x M`` values are alive at once."""
@@ -273,7 +320,12 @@ def _fallback(
 
 
 def table_contract(
-    s: Tensor, env: Tensor, pair: Tensor, ptr: Tensor, table: Tensor, inv_h: float,
+    s: Tensor,
+    env: Tensor,
+    pair: Tensor,
+    ptr: Tensor,
+    table: Tensor,
+    inv_h: float,
     threads: int | None = None,
 ) -> Tensor:
     r"""Fused :math:`T_i = \sum_{e \in [p_i, p_{i+1})} \tilde R_e^{\top} G(s_e)` (edges
@@ -316,8 +368,10 @@ def table_contract(
     Examples
     --------
     >>> import torch
-    >>> poly = lambda s: (torch.stack([s, s * s], -1)[None], torch.stack([s * 0 + 1, 2 * s], -1)[None],
-    ...                   torch.stack([s * 0, s * 0 + 2], -1)[None])
+    >>> def poly(s):  # G = (s, s^2) with its derivatives
+    ...     one, zero = torch.ones_like(s), torch.zeros_like(s)
+    ...     values = ((s, s * s), (one, 2 * s), (zero, 2 * one))
+    ...     return tuple(torch.stack(v, -1)[None] for v in values)
     >>> tab = hermite_table(poly, 2.0, 8, torch.float64)
     >>> s = torch.tensor([0.5, 1.5], dtype=torch.float64)
     >>> env = torch.ones(2, 4, dtype=torch.float64)

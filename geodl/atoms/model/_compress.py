@@ -116,7 +116,9 @@ def compress_model(
             f"distance your simulations will see and above 0 (r_cut = {config.r_cut})."
         )
     descriptor = model.descriptor
-    s_max = float(smooth_switch(torch.tensor(r_lo, dtype=torch.float64), config.r_smooth, config.r_cut))
+    s_max = float(
+        smooth_switch(torch.tensor(r_lo, dtype=torch.float64), config.r_smooth, config.r_cut)
+    )
     intervals = max(1, int(start_intervals))
     while True:
         err, derr = table_error(descriptor, s_max, intervals)
@@ -187,11 +189,13 @@ def _energy_forces(model: AtomisticModel, atoms: Any) -> tuple[float, np.ndarray
     cell = cell.reshape(1, 3, 3)
     model.validate(species, pos, edge_index, shifts, cell, batch)
     out = model.compute(species, pos, edge_index, shifts, cell, batch, 1)
-    return float(out["energy"].sum()), out["forces"].detach().double().numpy()
+    return float(out["energy"].detach().sum()), out["forces"].detach().double().numpy()
 
 
 def compression_errors(
-    reference: AtomisticModel, compressed: AtomisticModel, structures: Sequence[Any],
+    reference: AtomisticModel,
+    compressed: AtomisticModel,
+    structures: Sequence[Any],
     dtype: torch.dtype = torch.float64,
 ) -> dict[str, float]:
     """Largest energy (eV/atom) and force (eV/Å) differences between two models on

@@ -166,7 +166,7 @@ def _check_compression(value: Any) -> dict[str, Any]:
 
 @dataclass
 class SeE2AConfig(ModelConfig):
-    """Hyper-parameters of the DeepPot-SE ``se_e2_a`` model (``model.type: se_e2_a``).
+    r"""Hyper-parameters of the DeepPot-SE ``se_e2_a`` model (``model.type: se_e2_a``).
 
     Parameters
     ----------
