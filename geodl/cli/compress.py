@@ -16,30 +16,45 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--model", type=Path, required=True, metavar="MODEL",
+        "--model",
+        type=Path,
+        required=True,
+        metavar="MODEL",
         help="se_e2_a model file written by geodl train (RUN/model.pt)",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--out", type=Path, required=True, metavar="FILE", help="compressed model file to write"
     )
     parser.add_argument(
-        "--tolerance", type=float, default=1e-5, metavar="T",
+        "--tolerance",
+        type=float,
+        default=1e-5,
+        metavar="T",
         help="bound on the table's deviation from the embedding network, value and "
         "d/ds (default 1e-5)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--r-min", type=float, default=None, metavar="ANGSTROM",
+        "--r-min",
+        type=float,
+        default=None,
+        metavar="ANGSTROM",
         help="shortest distance the table covers (default: the model's min_distance)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--data", type=Path, default=None, metavar="FILE",
+        "--data",
+        type=Path,
+        default=None,
+        metavar="FILE",
         help="structures (ASE-readable) on which to measure the errors (default: "
         "generated cells at the training density)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--max-structures", type=int, default=8, metavar="N",
+        "--max-structures",
+        type=int,
+        default=8,
+        metavar="N",
         help="measure on at most N structures of --data (default 8)",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--json", type=Path, default=None, metavar="FILE", help="also write the report as JSON"
     )

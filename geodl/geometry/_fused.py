@@ -45,10 +45,25 @@ class _FusedDescriptor(torch.autograd.Function):
         t_out = edge_vec.new_empty(n, 4, m)
         d_out = edge_vec.new_empty(n, m * m2)
         getattr(lib, f"geodl_se_a_fused_forward_{suffix}")(
-            _p(edge_vec), _p(neighbor_type), _p(center_type), _p(ptr), _p(table), _p(scale),
-            _i(num_types), _i(n), _i(k), _i(m), _i(m2), _d(inv_h), _d(inv_nc), _d(r_smooth),
-            _d(r_cut), _p(t_out), _p(d_out), ctypes.c_int(threads),
-        )  # fmt: skip
+            _p(edge_vec),
+            _p(neighbor_type),
+            _p(center_type),
+            _p(ptr),
+            _p(table),
+            _p(scale),
+            _i(num_types),
+            _i(n),
+            _i(k),
+            _i(m),
+            _i(m2),
+            _d(inv_h),
+            _d(inv_nc),
+            _d(r_smooth),
+            _d(r_cut),
+            _p(t_out),
+            _p(d_out),
+            ctypes.c_int(threads),
+        )
         ctx.save_for_backward(edge_vec, neighbor_type, center_type, ptr, table, scale, t_out)  # type: ignore[attr-defined]
         ctx.params = params  # type: ignore[attr-defined]
         return d_out
@@ -66,10 +81,26 @@ class _FusedDescriptor(torch.autograd.Function):
         dvec = torch.empty_like(edge_vec)
         suffix = "f32" if edge_vec.dtype == torch.float32 else "f64"
         getattr(lib, f"geodl_se_a_fused_backward_{suffix}")(
-            _p(edge_vec), _p(neighbor_type), _p(center_type), _p(ptr), _p(table), _p(scale),
-            _p(t_saved), _p(grad), _i(num_types), _i(n), _i(k), _i(m), _i(m2), _d(inv_h),
-            _d(inv_nc), _d(r_smooth), _d(r_cut), _p(dvec), ctypes.c_int(threads),
-        )  # fmt: skip
+            _p(edge_vec),
+            _p(neighbor_type),
+            _p(center_type),
+            _p(ptr),
+            _p(table),
+            _p(scale),
+            _p(t_saved),
+            _p(grad),
+            _i(num_types),
+            _i(n),
+            _i(k),
+            _i(m),
+            _i(m2),
+            _d(inv_h),
+            _d(inv_nc),
+            _d(r_smooth),
+            _d(r_cut),
+            _p(dvec),
+            ctypes.c_int(threads),
+        )
         return dvec, None, None, None, None, None, None
 
 
@@ -165,9 +196,14 @@ def fused_descriptor(
     dtype = edge_vec.dtype
     num_types = env_scale.shape[0]
     params = (
-        int(num_types), int(axis_neurons), float(inv_h), 1.0 / float(neighbor_norm),
-        float(r_smooth), float(r_cut), threads,
-    )  # fmt: skip
+        int(num_types),
+        int(axis_neurons),
+        float(inv_h),
+        1.0 / float(neighbor_norm),
+        float(r_smooth),
+        float(r_cut),
+        threads,
+    )
     return _FusedDescriptor.apply(
         edge_vec.contiguous(),
         neighbor_type.contiguous(),

@@ -141,10 +141,15 @@ def _vesin_full_list(
         shifts = torch.empty(2 * pairs, 3, dtype=torch.int32)
         ptr = torch.empty(n + 1, dtype=torch.int64)
         lib.geodl_full_from_half(
-            ctypes.c_void_p(i.ctypes.data), ctypes.c_void_p(j.ctypes.data),
-            ctypes.c_void_p(s.ctypes.data), ctypes.c_int64(pairs), ctypes.c_int64(n),
-            ctypes.c_void_p(edge_index[0].data_ptr()), ctypes.c_void_p(edge_index[1].data_ptr()),
-            ctypes.c_void_p(shifts.data_ptr()), ctypes.c_void_p(ptr.data_ptr()),
-        )  # fmt: skip
+            ctypes.c_void_p(i.ctypes.data),
+            ctypes.c_void_p(j.ctypes.data),
+            ctypes.c_void_p(s.ctypes.data),
+            ctypes.c_int64(pairs),
+            ctypes.c_int64(n),
+            ctypes.c_void_p(edge_index[0].data_ptr()),
+            ctypes.c_void_p(edge_index[1].data_ptr()),
+            ctypes.c_void_p(shifts.data_ptr()),
+            ctypes.c_void_p(ptr.data_ptr()),
+        )
     closest = float(d.min()) if len(d) else float("inf")
     return edge_index, shifts, closest

@@ -21,10 +21,14 @@ def model_file(tmp_path: Path) -> Path:
     torch.manual_seed(0)
     model = EnergyModel(
         EnergyModelConfig(
-            type_map=["Cu", "Au"], r_cut=4.0, r_smooth=0.5, embed_widths=(4, 8),
-            axis_neurons=2, fitting_widths=(8,),
+            type_map=["Cu", "Au"],
+            r_cut=4.0,
+            r_smooth=0.5,
+            embed_widths=(4, 8),
+            axis_neurons=2,
+            fitting_widths=(8,),
         )
-    )  # fmt: skip
+    )
     structures = ase.io.read(bundled_dataset("cuau"), index=":4")
     model.fit_statistics([atoms_to_graph(a, model.type_map, model.r_cut) for a in structures])
     path = tmp_path / "model.pt"

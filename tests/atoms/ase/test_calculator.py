@@ -129,9 +129,16 @@ def test_results_follow_the_callers_atom_order() -> None:
 
     torch.manual_seed(0)
     model = EnergyModel(
-        EnergyModelConfig(type_map=["Cu", "Au"], r_cut=4.0, r_smooth=3.0, embed_widths=(4,),
-                          axis_neurons=2, fitting_widths=(8,), dtype="float64")
-    )  # fmt: skip
+        EnergyModelConfig(
+            type_map=["Cu", "Au"],
+            r_cut=4.0,
+            r_smooth=3.0,
+            embed_widths=(4,),
+            axis_neurons=2,
+            fitting_widths=(8,),
+            dtype="float64",
+        )
+    )
     atoms = ase.build.bulk("Cu", "fcc", a=3.7, cubic=True) * (2, 1, 1)
     atoms.symbols[[1, 4, 6]] = "Au"
     atoms.rattle(0.1, seed=1)
