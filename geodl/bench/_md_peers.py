@@ -122,11 +122,17 @@ def prepare_deepmd(
         frozen, compressed = folder / f"frozen.{ext}", folder / f"compressed.{ext}"
         if not frozen.exists():
             (folder / "input.json").write_text(json.dumps(deepmd_input(config, sel, steps)))
-            _dp(
-                peer_python, [f"--{backend}", "train", "input.json", "--skip-neighbor-stat"], folder
-            )
-            _dp(peer_python, [f"--{backend}", "freeze", "-o", frozen.name], folder)
-        if not compressed.exists():
+            try:
+                _dp(
+                    peer_python,
+                    [f"--{backend}", "train", "input.json", "--skip-neighbor-stat"],
+                    folder,
+                )
+                _dp(peer_python, [f"--{backend}", "freeze", "-o", frozen.name], folder)
+            except RuntimeError as exc:  # e.g. a PyTorch backend built for another torch
+                print(f"md-speed: skipping DeePMD-kit's {backend} backend: {exc}", file=sys.stderr)
+                continue
+        if not compressed.exists() and frozen.exists():
             try:
                 _dp(
                     peer_python,

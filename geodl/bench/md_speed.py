@@ -23,11 +23,12 @@ Options (``--set key=value``):
   repeats 3, 6, 9, 12, 15, 20, 30: 108 ... 108,000 atoms);
 * ``engines``: among ``geodl``, ``geodl-compressed``, ``deepmd-tf-compressed``,
   ``deepmd-tf``, ``deepmd-pt``, ``deepmd-pt-compressed`` (default: the geodl engines,
-  plus ``deepmd-tf-compressed`` and ``deepmd-pt`` with a peer);
+  plus ``deepmd-tf-compressed`` and ``deepmd-tf`` with a peer; DeePMD-kit's PyTorch
+  backend needs the exact torch its wheel was built with, 2.10 for deepmd-kit 3.1.3);
 * ``threads``: list of thread counts (default ``[1, 2]``);
 * ``repeats`` (timed steps per run, default 3), ``rounds`` (default 2);
-* ``max_atoms``: per-engine size caps (default ``geodl`` 32,000 and ``deepmd-pt`` 6,912;
-  the latter builds a dense N x N distance matrix);
+* ``max_atoms``: per-engine size caps (default 13,500 for the uncompressed ``geodl`` and
+  ``deepmd-tf``, 6,912 for ``deepmd-pt``, which builds a dense N x N distance matrix);
 * ``model`` (a geodl model file), ``tolerance`` (compression, default 1e-5), ``dtype``;
 * ``peer_python``, ``peer_dir`` (DeePMD-kit models, default
   ``~/.cache/geodl/peers/deepmd-rc6``), ``timeout`` (s per run, default 900).
@@ -49,7 +50,12 @@ from typing import Any
 GEODL_ENGINES = ("geodl", "geodl-compressed")
 DEFAULT_SIZES: list[list[int]] = [[k, k, k] for k in (3, 6, 9, 12, 15, 20, 30)]
 QUICK_SIZES: list[list[int]] = [[2, 2, 2], [3, 3, 3]]
-DEFAULT_MAX_ATOMS = {"geodl": 32_000, "deepmd-pt": 6_912, "deepmd-pt-compressed": 6_912}
+DEFAULT_MAX_ATOMS = {
+    "geodl": 13_500,
+    "deepmd-tf": 13_500,
+    "deepmd-pt": 6_912,
+    "deepmd-pt-compressed": 6_912,
+}
 OPTIONS = {
     "sizes",
     "engines",
@@ -118,10 +124,23 @@ def prepare_models(folder: Path, model: str | None, tolerance: float, dtype: str
     return net.config
 
 
-def measure(model_file: str, npz: str, repeats: int = 3, threads: int = 1) -> dict[str, Any]:
-    """Time ``repeats`` calculator steps (after one warm-up), in-process."""
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process (VmHWM; ru_maxrss survives exec on Linux, so
+    it would report the parent's peak)."""
     import resource
 
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(model_file: str, npz: str, repeats: int = 3, threads: int = 1) -> dict[str, Any]:
+    """Time ``repeats`` calculator steps (after one warm-up), in-process."""
     import numpy as np
     import torch
     from ase import Atoms
@@ -133,7 +152,7 @@ def measure(model_file: str, npz: str, repeats: int = 3, threads: int = 1) -> di
     atoms = Atoms(
         [str(s) for s in data["symbols"]], positions=data["positions"], cell=data["cell"], pbc=True
     )
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    base = _peak_rss_mb()
     atoms.calc = GeoDLCalculator(model_file)
     rng = np.random.default_rng(0)
     wall, cpu = [], []
@@ -150,7 +169,7 @@ def measure(model_file: str, npz: str, repeats: int = 3, threads: int = 1) -> di
         "ms_per_step": 1000 * w,
         "atoms_per_s": n / w,
         "atoms_per_cpu_s": n / c,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": _peak_rss_mb(),
         "base_rss_mb": base,
     }
 
@@ -233,7 +252,7 @@ def _options(quick: bool, options: dict[str, Any]) -> dict[str, Any]:
         )
     from geodl.bench._md_peers import PEER_ENGINES
 
-    default_engines = [*GEODL_ENGINES, *(["deepmd-tf-compressed", "deepmd-pt"] if peer else [])]
+    default_engines = [*GEODL_ENGINES, *(["deepmd-tf-compressed", "deepmd-tf"] if peer else [])]
     engines = list(options.get("engines", default_engines))
     valid = [*GEODL_ENGINES, *PEER_ENGINES]
     bad = [e for e in engines if e not in valid]
