@@ -125,7 +125,7 @@ def prepare_deepmd(
             try:
                 _dp(
                     peer_python,
-                    [f"--{backend}", "train", "input.json", "--skip-neighbor-stat"],
+                    [f"--{backend}", "train", "input.json"],
                     folder,
                 )
                 _dp(peer_python, [f"--{backend}", "freeze", "-o", frozen.name], folder)

@@ -218,6 +218,14 @@ class SeE2AConfig(ModelConfig):
         super().__post_init__()
         if self.compression is not None:
             self.compression = _check_compression(self.compression)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As :meth:`ModelConfig.to_dict`; ``compression`` only when set, so files of
+        uncompressed models stay readable by versions without compression."""
+        out = super().to_dict()
+        if out.get("compression") is None:
+            out.pop("compression", None)
+        return out
         self.embed_widths = tuple(int(w) for w in self.embed_widths)
         self.fitting_widths = tuple(int(w) for w in self.fitting_widths)
         if not 0.0 <= float(self.r_smooth) < float(self.r_cut):
