@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
         os.environ[key] = "1"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import numpy as np
-    from deepmd.infer import DeepPot
+    from deepmd.infer import DeepPot  # type: ignore[import-not-found,unused-ignore]
 
     try:
         import torch

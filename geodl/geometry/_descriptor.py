@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import torch
 from torch import Tensor, nn
@@ -172,6 +172,7 @@ class SeADescriptor(nn.Module):
         s_mean: Tensor
         s_inv_std: Tensor
         env_inv_std: Tensor
+        table: Tensor
 
     def __init__(
         self,
@@ -311,9 +312,10 @@ class SeADescriptor(nn.Module):
             x = ((s - self.s_mean[c].to(s.dtype)) * scale).unsqueeze(-1)
             dx = torch.full_like(x, float(scale))
             for n in range(t):
-                net = self.embeddings[n if self.type_one_side else c * t + n]
+                net = cast(ResidualMLP, self.embeddings[n if self.type_one_side else c * t + n])
                 out.append(net.jet(x, dx, torch.zeros_like(x)))
-        return tuple(torch.stack([o[k] for o in out]) for k in range(3))  # type: ignore[return-value]
+        g, dg, ddg = (torch.stack([o[k] for o in out]) for k in range(3))
+        return g, dg, ddg
 
     @torch.no_grad()
     def build_table(self, s_max: float, intervals: int) -> None:

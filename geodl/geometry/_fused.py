@@ -26,7 +26,7 @@ def _d(v: float) -> ctypes.c_double:
 
 class _FusedDescriptor(torch.autograd.Function):
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: object,
         edge_vec: Tensor,
         neighbor_type: Tensor,
@@ -70,7 +70,7 @@ class _FusedDescriptor(torch.autograd.Function):
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx: object, grad: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+    def backward(ctx: object, grad: Tensor) -> tuple[Tensor | None, ...]:
         edge_vec, neighbor_type, center_type, ptr, table, scale, t_saved = ctx.saved_tensors  # type: ignore[attr-defined]
         num_types, m2, inv_h, inv_nc, r_smooth, r_cut, threads = ctx.params  # type: ignore[attr-defined]
         lib = table_kernel()

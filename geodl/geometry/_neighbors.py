@@ -4,12 +4,33 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Sequence
+from typing import Literal, overload
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from geodl.geometry._validation import check_cell, check_positions, complete_cell, normalise_pbc
+
+
+@overload
+def neighbor_list(
+    positions: Tensor,
+    cutoff: float,
+    cell: Tensor | None = ...,
+    pbc: bool | Sequence[bool] | Tensor = ...,
+    with_min_distance: Literal[False] = ...,
+) -> tuple[Tensor, Tensor]: ...
+
+
+@overload
+def neighbor_list(
+    positions: Tensor,
+    cutoff: float,
+    cell: Tensor | None,
+    pbc: bool | Sequence[bool] | Tensor,
+    with_min_distance: Literal[True],
+) -> tuple[Tensor, Tensor, float]: ...
 
 
 def neighbor_list(

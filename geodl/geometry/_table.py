@@ -207,7 +207,7 @@ class _TableContract(torch.autograd.Function):
     """Fused lookup + contraction; backward by the analytic table derivative."""
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: object,
         s: Tensor,
         env: Tensor,
@@ -248,7 +248,7 @@ class _TableContract(torch.autograd.Function):
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx: object, grad: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+    def backward(ctx: object, grad: Tensor) -> tuple[Tensor | None, ...]:
         s, env, table, pair, ptr = ctx.saved_tensors  # type: ignore[attr-defined]
         inv_h, threads = ctx.inv_h, ctx.threads  # type: ignore[attr-defined]
         grad = grad.contiguous()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -124,9 +125,10 @@ class ResidualMLP(nn.Module):
         True
         """
         for i, layer in enumerate(self.layers):
+            weight = cast(nn.Linear, layer).weight
             z = layer(x)
-            dz = nn.functional.linear(dx, layer.weight)
-            ddz = nn.functional.linear(ddx, layer.weight)
+            dz = nn.functional.linear(dx, weight)
+            ddz = nn.functional.linear(ddx, weight)
             with torch.enable_grad():
                 zz = z.detach().requires_grad_(True)
                 a = self.act(zz)

@@ -17,14 +17,14 @@ import copy
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
 
 from geodl.atoms.model._config import SeE2AConfig
 from geodl.atoms.model._model import AtomisticModel
-from geodl.geometry import smooth_switch
+from geodl.geometry import SeADescriptor, smooth_switch
 
 __all__ = ["compress_model", "compression_errors", "probe_structures", "table_error"]
 
@@ -140,7 +140,7 @@ def compress_model(
     }
     compressed = AtomisticModel(dataclasses.replace(config, compression=record))
     compressed.load_state_dict(_without_table(model.state_dict()), strict=False)
-    compressed.descriptor.build_table(s_max, intervals)
+    cast(SeADescriptor, compressed.descriptor).build_table(s_max, intervals)
     compressed.to(model.energy_shift.dtype).eval()
     return compressed, record
 
