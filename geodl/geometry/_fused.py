@@ -140,33 +140,21 @@ def fused_descriptor(
 
         T_i = \frac{1}{N_c}\sum_e \tilde R_e^{\top} G_e, \qquad D_i = T_i^{\top} T_i^{<},
 
-    with no per-edge tensor stored; the backward pass returns
-    :math:`\partial L/\partial \mathbf r_e` directly (first order only: use the reference
-    path to train).
+    with no per-edge tensor stored; the backward pass returns :math:`\partial L/\partial
+    \mathbf r_e` directly (first order: train with the reference path).
 
     Parameters
     ----------
-    edge_vec : Tensor
-        ``(E, 3)`` edge vectors, sorted by centre.
-    neighbor_type, center_type : LongTensor
-        ``(E,)`` type of each edge's neighbour; ``(N,)`` type of each centre.
-    ptr : LongTensor
-        ``(N + 1,)`` CSR pointers of the edges of each centre.
-    table : Tensor
-        ``(T^2, K, 6, M1)`` embedding table (pair ``t_i T + t_e``).
-    env_scale : Tensor
-        ``(T, 4)`` inverse standard deviations of the environment columns.
-    axis_neurons : int
-        :math:`M_2`.
-    inv_h, neighbor_norm, r_smooth, r_cut : float
-        Inverse grid step, :math:`N_c`, switching interval.
+    edge_vec, neighbor_type, center_type, ptr
+        ``(E, 3)`` edge vectors sorted by centre, ``(E,)`` neighbour types, ``(N,)``
+        centre types, ``(N + 1,)`` CSR pointers of the edges of each centre.
+    table, env_scale : Tensor
+        ``(T^2, K, 6, M1)`` embedding table (pair ``t_i T + t_e``); ``(T, 4)`` inverse
+        standard deviations of the environment columns.
+    axis_neurons, inv_h, neighbor_norm, r_smooth, r_cut
+        :math:`M_2`, inverse grid step, :math:`N_c`, switching interval.
     threads : int, optional
         OpenMP threads (default ``torch.get_num_threads()``).
-
-    Returns
-    -------
-    Tensor
-        ``(N, M1 * M2)``.
 
     Shapes
     ------
@@ -180,36 +168,18 @@ def fused_descriptor(
     Examples
     --------
     >>> import torch
-    >>> if fused_descriptor_available():
-    ...     tab = torch.zeros(1, 4, 6, 2, dtype=torch.float64)
-    ...     tab[0, :, 0] = 1.0
-    ...     d = fused_descriptor(torch.tensor([[1.0, 0, 0]], dtype=torch.float64),
-    ...                          torch.tensor([0]), torch.tensor([0]), torch.tensor([0, 1]),
-    ...                          tab, torch.ones(1, 4, dtype=torch.float64), 1, 1.0, 1.0,
-    ...                          2.0, 3.0)
-    ...     print(d.tolist())
-    ... else:
-    ...     print([[2.0, 2.0]])
-    [[2.0, 2.0]]
+    >>> tab = torch.zeros(1, 4, 6, 2, dtype=torch.float64)
+    >>> tab[0, :, 0] = 1.0  # G = (1, 1)
+    >>> one = torch.ones(1, 4, dtype=torch.float64)
+    >>> x = torch.tensor([[1.0, 0, 0]], dtype=torch.float64)
+    >>> zero, ptr = torch.tensor([0]), torch.tensor([0, 1])
+    >>> not fused_descriptor_available() or fused_descriptor(
+    ...     x, zero, zero, ptr, tab, one, 1, 1.0, 1.0, 2.0, 3.0).tolist() == [[2.0, 2.0]]
+    True
     """
     threads = torch.get_num_threads() if threads is None else int(threads)
     dtype = edge_vec.dtype
-    num_types = env_scale.shape[0]
-    params = (
-        int(num_types),
-        int(axis_neurons),
-        float(inv_h),
-        1.0 / float(neighbor_norm),
-        float(r_smooth),
-        float(r_cut),
-        threads,
-    )
-    return _FusedDescriptor.apply(
-        edge_vec.contiguous(),
-        neighbor_type.contiguous(),
-        center_type.contiguous(),
-        ptr.contiguous(),
-        table.to(dtype).contiguous(),
-        env_scale.to(dtype).contiguous(),
-        params,
-    )
+    params = (env_scale.shape[0], int(axis_neurons), float(inv_h), 1.0 / float(neighbor_norm),
+              float(r_smooth), float(r_cut), threads)  # fmt: skip
+    tensors = (edge_vec, neighbor_type, center_type, ptr, table.to(dtype), env_scale.to(dtype))
+    return _FusedDescriptor.apply(*(t.contiguous() for t in tensors), params)

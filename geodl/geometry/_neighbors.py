@@ -66,8 +66,7 @@ def neighbor_list(
     pbc : bool or three bools
         Periodicity along each lattice vector.
     with_min_distance : bool
-        Also return the shortest pair distance (``inf`` without pairs), for input checks
-        at no extra cost.
+        Also return the shortest pair distance (``inf`` without pairs) at no extra cost.
 
     Returns
     -------
@@ -77,7 +76,7 @@ def neighbor_list(
     shifts : Tensor
         ``(E, 3)``, integer-valued, dtype of ``positions``.
     min_distance : float
-        Only with ``with_min_distance``.
+        (only with ``with_min_distance``)
 
     Shapes
     ------

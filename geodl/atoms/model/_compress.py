@@ -119,17 +119,7 @@ def compress_model(
     s_max = float(
         smooth_switch(torch.tensor(r_lo, dtype=torch.float64), config.r_smooth, config.r_cut)
     )
-    intervals = max(1, int(start_intervals))
-    while True:
-        err, derr = table_error(descriptor, s_max, intervals)
-        if max(err, derr) <= tolerance or intervals >= MAX_INTERVALS:
-            break
-        intervals *= 2
-    if max(err, derr) > tolerance:
-        raise ValueError(
-            f"compress_model: {MAX_INTERVALS} intervals reach a table error of "
-            f"{max(err, derr):.3g} > tolerance {tolerance}; raise the tolerance or r_min."
-        )
+    intervals, err, derr = _refine(descriptor, s_max, float(tolerance), int(start_intervals))
     record = {
         "s_max": s_max,
         "intervals": intervals,
@@ -143,6 +133,23 @@ def compress_model(
     cast(SeADescriptor, compressed.descriptor).build_table(s_max, intervals)
     compressed.to(model.energy_shift.dtype).eval()
     return compressed, record
+
+
+def _refine(
+    descriptor: Any, s_max: float, tolerance: float, start: int
+) -> tuple[int, float, float]:
+    """Double the grid from ``start`` until :func:`table_error` is within ``tolerance``."""
+    intervals = max(1, start)
+    while True:
+        err, derr = table_error(descriptor, s_max, intervals)
+        if max(err, derr) <= tolerance:
+            return intervals, err, derr
+        if intervals >= MAX_INTERVALS:
+            raise ValueError(
+                f"compress_model: {MAX_INTERVALS} intervals reach a table error of "
+                f"{max(err, derr):.3g} > tolerance {tolerance}; raise the tolerance or r_min."
+            )
+        intervals *= 2
 
 
 def _without_table(state: dict[str, Any]) -> dict[str, Any]:

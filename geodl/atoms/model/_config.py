@@ -218,6 +218,13 @@ class SeE2AConfig(ModelConfig):
         super().__post_init__()
         if self.compression is not None:
             self.compression = _check_compression(self.compression)
+        self.embed_widths = tuple(int(w) for w in self.embed_widths)
+        self.fitting_widths = tuple(int(w) for w in self.fitting_widths)
+        if not 0.0 <= float(self.r_smooth) < float(self.r_cut):
+            raise ValueError(
+                f"SeE2AConfig: expected 0 <= r_smooth < r_cut, got r_smooth={self.r_smooth}, "
+                f"r_cut={self.r_cut}."
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """As :meth:`ModelConfig.to_dict`; ``compression`` only when set, so files of
@@ -226,13 +233,6 @@ class SeE2AConfig(ModelConfig):
         if out.get("compression") is None:
             out.pop("compression", None)
         return out
-        self.embed_widths = tuple(int(w) for w in self.embed_widths)
-        self.fitting_widths = tuple(int(w) for w in self.fitting_widths)
-        if not 0.0 <= float(self.r_smooth) < float(self.r_cut):
-            raise ValueError(
-                f"SeE2AConfig: expected 0 <= r_smooth < r_cut, got r_smooth={self.r_smooth}, "
-                f"r_cut={self.r_cut}."
-            )
 
 
 #: The first family's config under its historical name.
