@@ -29,6 +29,50 @@ inline const F* locate(const F* table, int64_t pair, F s, F inv_h, int64_t K, in
   return table + (pair * K + k) * 6 * M;
 }
 
+// T_c[m] += e_c G[m] with G[m] = sum_n c_n[m] t^n (Horner), for one edge.
+template <typename F>
+inline void accumulate_edge(const F* __restrict__ c, F t, int64_t M, F e0, F e1, F e2, F e3,
+                            F* __restrict__ T0, F* __restrict__ T1, F* __restrict__ T2,
+                            F* __restrict__ T3) {
+  const F *c0 = c, *c1 = c + M, *c2 = c + 2 * M, *c3 = c + 3 * M, *c4 = c + 4 * M,
+          *c5 = c + 5 * M;
+#pragma omp simd
+  for (int64_t m = 0; m < M; ++m) {
+    F g = ((((c5[m] * t + c4[m]) * t + c3[m]) * t + c2[m]) * t + c1[m]) * t + c0[m];
+    T0[m] += e0 * g;
+    T1[m] += e1 * g;
+    T2[m] += e2 * g;
+    T3[m] += e3 * g;
+  }
+}
+
+// For one edge: a_c = sum_m D_c[m] G[m] (dL/d env_c) and b = sum_m (sum_c e_c D_c[m]) dG/dt.
+template <typename F>
+inline void edge_backward(const F* __restrict__ c, F t, int64_t M, F e0, F e1, F e2, F e3,
+                          const F* __restrict__ D0, const F* __restrict__ D1,
+                          const F* __restrict__ D2, const F* __restrict__ D3, F* a0_out,
+                          F* a1_out, F* a2_out, F* a3_out, F* b_out) {
+  const F *c0 = c, *c1 = c + M, *c2 = c + 2 * M, *c3 = c + 3 * M, *c4 = c + 4 * M,
+          *c5 = c + 5 * M;
+  F a0 = 0, a1 = 0, a2 = 0, a3 = 0, b = 0;
+#pragma omp simd reduction(+ : a0, a1, a2, a3, b)
+  for (int64_t m = 0; m < M; ++m) {
+    F g = ((((c5[m] * t + c4[m]) * t + c3[m]) * t + c2[m]) * t + c1[m]) * t + c0[m];
+    F dg = (((F(5) * c5[m] * t + F(4) * c4[m]) * t + F(3) * c3[m]) * t + F(2) * c2[m]) * t +
+           c1[m];
+    a0 += D0[m] * g;
+    a1 += D1[m] * g;
+    a2 += D2[m] * g;
+    a3 += D3[m] * g;
+    b += (e0 * D0[m] + e1 * D1[m] + e2 * D2[m] + e3 * D3[m]) * dg;
+  }
+  *a0_out = a0;
+  *a1_out = a1;
+  *a2_out = a2;
+  *a3_out = a3;
+  *b_out = b;
+}
+
 template <typename F>
 void forward(const F* s, const F* env, const int64_t* pair, const int64_t* ptr, const F* table,
              int64_t N, int64_t K, int64_t M, F inv_h, F* out, int threads) {
@@ -44,16 +88,7 @@ void forward(const F* s, const F* env, const int64_t* pair, const int64_t* ptr, 
       F t;
       const F* c = locate(table, pair[e], s[e], inv_h, K, M, &t);
       const F e0 = env[4 * e], e1 = env[4 * e + 1], e2 = env[4 * e + 2], e3 = env[4 * e + 3];
-      const F *c0 = c, *c1 = c + M, *c2 = c + 2 * M, *c3 = c + 3 * M, *c4 = c + 4 * M,
-              *c5 = c + 5 * M;
-#pragma omp simd
-      for (int64_t m = 0; m < M; ++m) {
-        F g = ((((c5[m] * t + c4[m]) * t + c3[m]) * t + c2[m]) * t + c1[m]) * t + c0[m];
-        T0[m] += e0 * g;
-        T1[m] += e1 * g;
-        T2[m] += e2 * g;
-        T3[m] += e3 * g;
-      }
+      accumulate_edge(c, t, M, e0, e1, e2, e3, T0, T1, T2, T3);
     }
   }
 }
@@ -72,20 +107,8 @@ void backward(const F* s, const F* env, const int64_t* pair, const int64_t* ptr,
       F t;
       const F* c = locate(table, pair[e], s[e], inv_h, K, M, &t);
       const F e0 = env[4 * e], e1 = env[4 * e + 1], e2 = env[4 * e + 2], e3 = env[4 * e + 3];
-      const F *c0 = c, *c1 = c + M, *c2 = c + 2 * M, *c3 = c + 3 * M, *c4 = c + 4 * M,
-              *c5 = c + 5 * M;
-      F a0 = 0, a1 = 0, a2 = 0, a3 = 0, b = 0;
-#pragma omp simd reduction(+ : a0, a1, a2, a3, b)
-      for (int64_t m = 0; m < M; ++m) {
-        F g = ((((c5[m] * t + c4[m]) * t + c3[m]) * t + c2[m]) * t + c1[m]) * t + c0[m];
-        F dg = (((F(5) * c5[m] * t + F(4) * c4[m]) * t + F(3) * c3[m]) * t + F(2) * c2[m]) * t +
-               c1[m];
-        a0 += D0[m] * g;
-        a1 += D1[m] * g;
-        a2 += D2[m] * g;
-        a3 += D3[m] * g;
-        b += (e0 * D0[m] + e1 * D1[m] + e2 * D2[m] + e3 * D3[m]) * dg;
-      }
+      F a0, a1, a2, a3, b;
+      edge_backward(c, t, M, e0, e1, e2, e3, D0, D1, D2, D3, &a0, &a1, &a2, &a3, &b);
       denv[4 * e] = a0;
       denv[4 * e + 1] = a1;
       denv[4 * e + 2] = a2;
@@ -151,16 +174,7 @@ void fused_forward(const F* vec, const int64_t* ntype, const int64_t* ctype, con
       const F e0 = s * sc[0], e1 = q * x * sc[1], e2 = q * y * sc[2], e3 = q * z * sc[3];
       F t;
       const F* __restrict__ c = locate(table, ci * T + ntype[e], s, inv_h, K, M, &t);
-      const F *c0 = c, *c1 = c + M, *c2 = c + 2 * M, *c3 = c + 3 * M, *c4 = c + 4 * M,
-              *c5 = c + 5 * M;
-#pragma omp simd
-      for (int64_t m = 0; m < M; ++m) {
-        F g = ((((c5[m] * t + c4[m]) * t + c3[m]) * t + c2[m]) * t + c1[m]) * t + c0[m];
-        T0[m] += e0 * g;
-        T1[m] += e1 * g;
-        T2[m] += e2 * g;
-        T3[m] += e3 * g;
-      }
+      accumulate_edge(c, t, M, e0, e1, e2, e3, T0, T1, T2, T3);
     }
     for (int64_t m = 0; m < 4 * M; ++m) T0[m] *= inv_nc;
     F* __restrict__ D = d_out + i * M * M2;
@@ -217,20 +231,8 @@ void fused_backward(const F* vec, const int64_t* ntype, const int64_t* ctype, co
         const F e0 = s * sc[0], e1 = q * x * sc[1], e2 = q * y * sc[2], e3 = q * z * sc[3];
         F t;
         const F* __restrict__ c = locate(table, ci * T + ntype[e], s, inv_h, K, M, &t);
-        const F *c0 = c, *c1 = c + M, *c2 = c + 2 * M, *c3 = c + 3 * M, *c4 = c + 4 * M,
-                *c5 = c + 5 * M;
-        F a0 = 0, a1 = 0, a2 = 0, a3 = 0, b = 0;
-#pragma omp simd reduction(+ : a0, a1, a2, a3, b)
-        for (int64_t m = 0; m < M; ++m) {
-          F g = ((((c5[m] * t + c4[m]) * t + c3[m]) * t + c2[m]) * t + c1[m]) * t + c0[m];
-          F dg = (((F(5) * c5[m] * t + F(4) * c4[m]) * t + F(3) * c3[m]) * t + F(2) * c2[m]) * t +
-                 c1[m];
-          a0 += D0[m] * g;
-          a1 += D1[m] * g;
-          a2 += D2[m] * g;
-          a3 += D3[m] * g;
-          b += (e0 * D0[m] + e1 * D1[m] + e2 * D2[m] + e3 * D3[m]) * dg;
-        }
+        F a0, a1, a2, a3, b;
+        edge_backward(c, t, M, e0, e1, e2, e3, D0, D1, D2, D3, &a0, &a1, &a2, &a3, &b);
         // a_c = dL/d env_c; b * inv_h = dL/ds through the table.
         const F w1 = a1 * sc[1], w2 = a2 * sc[2], w3 = a3 * sc[3];
         const F dot = (w1 * x + w2 * y + w3 * z) / safe;  // sum_a w_a r_hat_a
