@@ -76,6 +76,7 @@ def test_wheel_holds_the_package_and_its_data(wheel: Path) -> None:
     for data in ("cuau_emt", "argon_lj", "ethanol_mmff94", "malonaldehyde_mmff94", "aspirin"):
         assert any(n.startswith(f"geodl/atoms/data/bundled/{data}") for n in names), data
     assert "geodl/py.typed" in names
+    assert "geodl/geometry/csrc/kernels.cpp" in names  # native kernels, built at first use
     assert not any(n.startswith(("tests/", "datasets/", "docs/")) for n in names)
     meta = next(n for n in names if n.endswith("METADATA"))
     text = zipfile.ZipFile(wheel).read(meta).decode()

@@ -32,6 +32,7 @@ SUBCOMMANDS: dict[str, str] = {
     "test": "evaluate a trained potential on labelled structures",
     "label": "label structures with a reference calculator (EMT, xTB, PySCF, any ASE calculator)",
     "explore": "active learning: committee, MD, label where the models disagree, retrain",
+    "compress": "tabulate a trained se_e2_a model's embedding for fast evaluation",
     "bench": "run a named benchmark, print a table and write JSON",
     "demo": "geodl's main job on bundled data: train, run MD, audit",
     "convert": "convert labelled data between extxyz, DeePMD folders and dpdata formats",

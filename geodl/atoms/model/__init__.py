@@ -1,6 +1,12 @@
 """geodl.atoms.model — model families behind one ``model.type`` registry, the shared
 energy/forces/stress head, and safe model files."""
 
+from geodl.atoms.model._compress import (
+    compress_model,
+    compression_errors,
+    probe_structures,
+    table_error,
+)
 from geodl.atoms.model._config import DTYPES, EnergyModelConfig, ModelConfig, SeE2AConfig
 from geodl.atoms.model._core import PotentialCore
 from geodl.atoms.model._finetune import FINETUNE_KEYS, extend_type_map, finetune_model
@@ -52,14 +58,18 @@ __all__ = [
     "SeE2A",
     "SeE2AConfig",
     "check_model_size",
+    "compress_model",
+    "compression_errors",
     "extend_type_map",
     "finetune_model",
     "load_model",
     "model_config_from_dict",
     "model_from_state",
     "model_size",
+    "probe_structures",
     "read_torch_file",
     "register_model_type",
     "resolve_model_type",
     "save_model",
+    "table_error",
 ]

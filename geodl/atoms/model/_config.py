@@ -119,8 +119,9 @@ class ModelConfig:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             out[f.name] = list(value) if isinstance(value, tuple) else value
-        if isinstance(self.e0s, dict):
-            out["e0s"] = dict(self.e0s)
+        for key, value in out.items():
+            if isinstance(value, dict):
+                out[key] = dict(value)
         return out
 
     @classmethod
@@ -141,9 +142,31 @@ class ModelConfig:
         return cls(**data)
 
 
+def _check_compression(value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            "SeE2AConfig: 'compression' must be None or a mapping with s_max and intervals "
+            f"(written by geodl compress), got {type(value).__name__}."
+        )
+    out = dict(value)
+    missing = sorted({"s_max", "intervals"} - set(out))
+    if missing:
+        raise ValueError(
+            f"SeE2AConfig: 'compression' lacks {missing}; re-create the file with geodl compress."
+        )
+    s_max, intervals = float(out["s_max"]), int(out["intervals"])
+    if not (math.isfinite(s_max) and s_max > 0 and intervals >= 1):
+        raise ValueError(
+            f"SeE2AConfig: 'compression' needs s_max > 0 and intervals >= 1, got "
+            f"s_max={out['s_max']}, intervals={out['intervals']}."
+        )
+    out["s_max"], out["intervals"] = s_max, intervals
+    return out
+
+
 @dataclass
 class SeE2AConfig(ModelConfig):
-    """Hyper-parameters of the DeepPot-SE ``se_e2_a`` model (``model.type: se_e2_a``).
+    r"""Hyper-parameters of the DeepPot-SE ``se_e2_a`` model (``model.type: se_e2_a``).
 
     Parameters
     ----------
@@ -165,6 +188,11 @@ class SeE2AConfig(ModelConfig):
         Residual connections in embedding and fitting networks.
     neighbor_norm : float or None
         Constant :math:`N_c`; ``None``: set from data by ``fit_statistics``.
+    compression : dict or None
+        Set by :func:`~geodl.atoms.compress_model` (``geodl compress``): the embedding is
+        a quintic table on ``intervals`` uniform intervals of :math:`s \in [0, s_{\max}]`
+        (``s_max``, ``intervals``; also the ``r_min``, ``tolerance`` and measured
+        ``table_error`` it was built with). ``None``: the embedding networks are evaluated.
 
     Examples
     --------
@@ -190,9 +218,14 @@ class SeE2AConfig(ModelConfig):
     neighbor_norm: float | None = bounded(
         None, kind="float", low=0, high=1e6, low_open=True, nullable=True
     )
+    compression: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.compression is not None:
+            self.compression = _check_compression(self.compression)
+        self.embed_widths = tuple(int(w) for w in self.embed_widths)
+        self.fitting_widths = tuple(int(w) for w in self.fitting_widths)
         if self.axis_neurons > self.embed_widths[-1]:
             raise InputError(
                 f"model.axis_neurons must be >= 1 and <= {self.embed_widths[-1]} (an integer, "
@@ -203,6 +236,14 @@ class SeE2AConfig(ModelConfig):
                 f"model.r_smooth must be >= 0 and < model.r_cut = {self.r_cut} (SeE2AConfig), "
                 f"got {self.r_smooth}."
             )
+
+    def to_dict(self) -> dict[str, Any]:
+        """As :meth:`ModelConfig.to_dict`; ``compression`` only when set, so files of
+        uncompressed models stay readable by versions without compression."""
+        out = super().to_dict()
+        if out.get("compression") is None:
+            out.pop("compression", None)
+        return out
 
 
 #: The first family's config under its historical name.

@@ -75,6 +75,10 @@ class SeE2A(nn.Module):
             config.resnet,
         )
         self.fixed_neighbor_norm = config.neighbor_norm is not None
+        if config.compression is not None:
+            self.descriptor.enable_table(
+                config.compression["s_max"], config.compression["intervals"]
+            )
 
     @staticmethod
     def activation_count(config: SeE2AConfig, n_atoms: int, n_edges: int) -> int:
