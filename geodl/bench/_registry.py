@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, str] = {
     "pointcloud": "geodl.bench.pointcloud:run",
     "tetris": "geodl.bench.tetris:run",
     "finetune": "geodl.bench.finetune:run",
+    "symmetry-curve": "geodl.bench.symmetry_curve:run",
 }
 
 
