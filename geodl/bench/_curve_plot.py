@@ -53,6 +53,9 @@ def plot_curves(result: dict[str, Any], path: Path) -> Path:
         ax.fill_between(sizes, lo, mean + std, color=line.get_color(), alpha=0.15, lw=0)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
+    ax.set_xticks(sizes, [str(int(n)) for n in sizes])
+    ax.minorticks_off()
+    ax.yaxis.set_minor_locator(_log_minor())
     ax.set_xlabel("training-set size n")
     ax.set_ylabel(_short_metric(result["metric"]))
     seeds = len(result.get("seeds", [])) or "?"
@@ -64,6 +67,12 @@ def plot_curves(result: dict[str, Any], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     return path
+
+
+def _log_minor():
+    from matplotlib.ticker import LogLocator
+
+    return LogLocator(base=10, subs=(0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9))
 
 
 def _short_metric(metric: str) -> str:

@@ -24,7 +24,7 @@ from geodl.symmetry import haar_orthogonal
 
 POINTS = 64
 METRIC = "test classification error on randomly rotated clouds (fraction misclassified, 12 classes)"
-RULE = TrainRule(steps=1500, batch_size=32, lr=2e-3, weight_decay=1e-4)
+RULE = TrainRule(steps=1000, batch_size=32, lr=2e-3, weight_decay=1e-4)
 QUICK_RULE = TrainRule(steps=60, batch_size=16, lr=2e-3, weight_decay=1e-4)
 
 
@@ -104,11 +104,11 @@ def models(data: CurveData, quick: bool) -> dict[str, ModelSpec]:
             embed_widths=(8, 16),
             axis_neurons=4,
             num_pseudoscalars=8,
-            hidden=(128, 128),
-            head=(128,),
+            hidden=(64, 64),
+            head=(64,),
         )
-        sets = dict(hidden=(64, 128, 192), head=(128,))
-        mlp = (256, 192)
+        sets = dict(hidden=(64, 128), head=(128,))
+        mlp = (128, 64)
 
     return {
         "invariant": ModelSpec(
