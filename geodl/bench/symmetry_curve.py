@@ -76,11 +76,9 @@ class Task:
 
 #: task name -> its definition (the ``--task`` registry)
 TASKS: dict[str, Task] = {
-    "molecule": Task("_curve_molecule", (8, 16, 32, 64, 128, 256, 512, 1024), (16, 64), 512, 64),
-    "pointcloud": Task(
-        "_curve_pointcloud", (12, 24, 48, 96, 192, 384, 768, 1536), (24, 96), 480, 48
-    ),
-    "image": Task("_curve_image", (9, 18, 36, 72, 144, 288, 576, 1152), (18, 72), 640, 90),
+    "molecule": Task("_curve_molecule", (16, 32, 64, 128, 256, 512, 1024), (16, 64), 512, 64),
+    "pointcloud": Task("_curve_pointcloud", (24, 48, 96, 192, 384, 768, 1536), (24, 96), 480, 48),
+    "image": Task("_curve_image", (18, 36, 72, 144, 288, 576, 1152), (18, 72), 640, 90),
 }
 
 
