@@ -150,8 +150,24 @@ class NormalisedEnergy(nn.Module):
 
 
 class SeAEnergy(NormalisedEnergy):
-    """geodl's DeepPot-SE :class:`~geodl.atoms.EnergyModel` (``se_e2_a``) on the dense
-    pair list of one molecule. Symmetry: :math:`E(3) \\times S_n`."""
+    r"""geodl's DeepPot-SE :class:`~geodl.atoms.EnergyModel` (``se_e2_a``) on the dense
+    pair list of one molecule,
+    :math:`E = \sum_i \alpha\, h_{t_i}(T_i T_i^{<\top}) + e_{t_i}`.
+
+    Shapes
+    ------
+    ``pos (B, N, 3)`` -> ``(B,)`` standardised energies.
+
+    Symmetry
+    --------
+    :math:`E(3) \times S_n`: distances and angles only, sums over like atoms.
+
+    Examples
+    --------
+    >>> model = SeAEnergy(torch.tensor([0, 1, 1]), ["O", "H"], (8,))
+    >>> model(torch.randn(2, 3, 3)).shape
+    torch.Size([2])
+    """
 
     def __init__(self, species: Tensor, type_map: list[str], fitting: tuple[int, ...]) -> None:
         super().__init__()
@@ -208,8 +224,23 @@ class VectorEnvironmentEnergy(NormalisedEnergy):
     the raw matrix :math:`T_i = \frac1{N_c}\sum_j \tilde R_{ij}^\top G_{ij}` (flattened)
     instead of :math:`D_i = T_i T_i^{<\top}`. Relative vectors and sums over neighbours
     and atoms keep translations and permutations; the fitting networks see
-    orientation-dependent features, so rotations must be learned. Symmetry:
-    :math:`T(3) \times S_n`."""
+    orientation-dependent features, so rotations must be learned.
+
+    Shapes
+    ------
+    ``pos (B, N, 3)`` -> ``(B,)`` standardised energies.
+
+    Symmetry
+    --------
+    :math:`T(3) \times S_n` (translations, permutations of like atoms); rotations are
+    broken: :math:`T_i \to T_i\,\mathrm{diag}(1, Q^\top)` reaches the fitting networks.
+
+    Examples
+    --------
+    >>> model = VectorEnvironmentEnergy(torch.tensor([0, 1, 1]), (8,))
+    >>> model(torch.randn(2, 3, 3)).shape
+    torch.Size([2])
+    """
 
     def __init__(self, species: Tensor, fitting: tuple[int, ...]) -> None:
         super().__init__()
@@ -255,7 +286,21 @@ class VectorEnvironmentEnergy(NormalisedEnergy):
 
 
 class CartesianMLP(NormalisedEnergy):
-    """An MLP on the raw Cartesian coordinates ``(B, N * 3)``. Symmetry: none."""
+    """An MLP on the raw Cartesian coordinates, flattened to ``(B, 3N)``.
+
+    Shapes
+    ------
+    ``pos (B, N, 3)`` -> ``(B,)`` standardised energies.
+
+    Symmetry
+    --------
+    None (the trivial group).
+
+    Examples
+    --------
+    >>> CartesianMLP(3, (8,))(torch.randn(2, 3, 3)).shape
+    torch.Size([2])
+    """
 
     def __init__(self, n_atoms: int, hidden: tuple[int, ...]) -> None:
         super().__init__()

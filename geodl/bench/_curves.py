@@ -193,6 +193,8 @@ def samples_to_reach(
     if target < env[-1]:
         return None, "not_reached"
     i = next(k for k, e in enumerate(env) if e <= target)
+    if env[i] == target:
+        return float(sizes[i]), None
     e0, e1 = math.log(env[i - 1]), math.log(env[i])
     n0, n1 = math.log(sizes[i - 1]), math.log(sizes[i])
     if e1 == e0:  # pragma: no cover - excluded by the choice of i
@@ -227,7 +229,7 @@ def efficiency(
     for k, level in enumerate(env_ref):
         if k > 0 and level >= env_ref[k - 1]:
             continue  # the reference did not improve at this size: not a new level
-        n_ref, _ = samples_to_reach(sizes, reference_errors, level)
+        n_ref = float(sizes[k])  # where the reference first reached this level
         n_mod, how = samples_to_reach(sizes, model_errors, level)
         if how == "at_most":
             factor, bound = n_ref / sizes[0], "lower"
