@@ -103,14 +103,33 @@ class CurveData:
 
 @dataclass
 class TrainRule:
-    """Hyper-parameters shared by every model and size of a task (chosen once): AdamW,
-    one-cycle learning rate, ``steps`` optimiser steps on batches of ``min(batch_size,
-    n)`` samples (shuffled epochs), whatever ``n`` is."""
+    r"""Hyper-parameters shared by every model and size of a task (chosen once): AdamW,
+    one-cycle learning rate, batches of :math:`b = \min(\text{batch\_size}, n)` samples
+    (shuffled epochs) and
 
-    steps: int
+    .. math::
+        \text{steps}(n) = \max\big(\text{min\_steps},\ \lceil \text{epochs}\cdot n / b
+        \rceil\big)
+
+    optimiser steps: small sets get enough steps to converge, large ones a fixed number
+    of epochs.
+
+    Examples
+    --------
+    >>> rule = TrainRule(min_steps=1000, epochs=100, batch_size=32, lr=1e-3, weight_decay=0)
+    >>> [rule.steps_for(n) for n in (16, 256, 1024)]
+    [1000, 1000, 3200]
+    """
+
+    min_steps: int
+    epochs: int
     batch_size: int
     lr: float
     weight_decay: float
+
+    def steps_for(self, n: int) -> int:
+        """Optimiser steps for a training set of ``n`` samples."""
+        return max(self.min_steps, math.ceil(self.epochs * n / min(self.batch_size, n)))
 
 
 def train_steps(
@@ -123,15 +142,16 @@ def train_steps(
     augment: Augment | None = None,
 ) -> float:
     """Train ``model`` on ``tensors`` (``(x, y, ...)``, indexed together) for
-    ``rule.steps`` steps; return the mean training loss of the last (partial) epoch."""
+    ``rule.steps_for(n)`` steps; return the mean training loss of the last (partial)
+    epoch."""
     n = len(tensors[0])
-    batch = min(rule.batch_size, n)
+    batch, steps = min(rule.batch_size, n), rule.steps_for(n)
     gen = torch.Generator().manual_seed(int(seed) + 104729)
-    opt, sched = _optimizer(model, rule.lr, rule.weight_decay, rule.steps)
+    opt, sched = _optimizer(model, rule.lr, rule.weight_decay, steps)
     model.train()
     order = torch.randperm(n, generator=gen)
     pos, losses = 0, []
-    for _ in range(rule.steps):
+    for _ in range(steps):
         if pos + batch > n:
             order, pos, losses = torch.randperm(n, generator=gen), 0, []
         idx = order[pos : pos + batch]

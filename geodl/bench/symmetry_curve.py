@@ -19,17 +19,20 @@ augmentation change with the seed; the test set does not), and their test error
   augmentation, an MLP (trivial).
 
 Every model of a task uses the same optimiser and step rule (AdamW, one-cycle schedule,
-a fixed number of steps whatever :math:`n`), with hyper-parameters chosen once for all
-sizes. The result keeps the contract ``task``, ``sizes``, ``models`` (``symmetry``,
-``params``, ``errors[size][seed]``), ``metric`` and ``efficiency`` (per symmetric model,
-how many times fewer samples it needs than the best trivial model to reach that model's
-best error; see :func:`geodl.bench._curves.efficiency`), plus power-law ``fits``, timings
-and the run conditions.
+:math:`\max(\text{min\_steps}, \lceil\text{epochs}\cdot n/b\rceil)` steps on batches
+of :math:`b = \min(\text{batch\_size}, n)`: see :class:`~geodl.bench._curves.TrainRule`),
+with hyper-parameters chosen once for all sizes. The result keeps the contract
+``task``, ``sizes``, ``models`` (``symmetry``, ``params``, ``errors[size][seed]``),
+``metric`` and ``efficiency`` (per symmetric model, how many times fewer samples it needs
+than the best trivial model to reach that trivial model's best error; see
+:func:`geodl.bench._curves.efficiency`), plus power-law ``fits``, pairwise factors,
+timings and the run conditions.
 
 Options (``--task``, ``--sizes``, ``--seeds``, ``--plot`` or ``--set key=value``):
 ``task``, ``sizes``, ``seeds``, ``plot`` (PNG path), ``models`` (comma-separated subset),
-``steps``, ``lr``, ``batch_size``, ``weight_decay`` (override the task's rule),
-``test_size``, ``threads`` (torch threads, default 1).
+``steps`` (the rule's minimum number of steps), ``epochs``, ``lr``, ``batch_size``,
+``weight_decay`` (override the task's rule), ``test_size``, ``threads`` (torch threads,
+default 1), ``progress`` (one line per trained model on stderr, default true).
 """
 
 from __future__ import annotations
@@ -181,6 +184,7 @@ def run(
     plot: str | None = None,
     models: Any = None,
     steps: int | None = None,
+    epochs: int | None = None,
     lr: float | None = None,
     batch_size: int | None = None,
     weight_decay: float | None = None,
@@ -213,10 +217,15 @@ def run(
     )
     mod = spec_task.load()
     rule: TrainRule = mod.QUICK_RULE if quick else mod.RULE
-    overrides = {"steps": (steps, int), "lr": (lr, float), "batch_size": (batch_size, int)}
-    for key, (value, kind) in overrides.items():
+    overrides = {
+        "min_steps": ("steps", steps, int),
+        "epochs": ("epochs", epochs, int),
+        "lr": ("lr", lr, float),
+        "batch_size": ("batch_size", batch_size, int),
+    }
+    for field_name, (key, value, kind) in overrides.items():
         if value is not None:
-            rule = replace(rule, **{key: _check_positive(key, value, kind)})
+            rule = replace(rule, **{field_name: _check_positive(key, value, kind)})
     if weight_decay is not None:
         rule = replace(rule, weight_decay=float(weight_decay))
     if progress is True:
@@ -331,12 +340,15 @@ def _assemble(
         "data": data.info,
         "settings": {
             "quick": quick,
-            "steps": rule.steps,
+            "min_steps": rule.min_steps,
+            "epochs": rule.epochs,
+            "steps_per_size": [rule.steps_for(n) for n in sizes],
             "batch_size": rule.batch_size,
             "lr": rule.lr,
             "weight_decay": rule.weight_decay,
-            "optimizer": "AdamW, one-cycle learning rate (15 % warm-up), the same fixed "
-            "number of steps for every model and size; batches of min(batch_size, n)",
+            "optimizer": "AdamW, one-cycle learning rate (15 % warm-up); every model gets "
+            "steps(n) = max(min_steps, ceil(epochs * n / b)) steps on batches of "
+            "b = min(batch_size, n) samples",
             "error_floor_for_logs": floor,
         },
     }
