@@ -21,7 +21,7 @@ METRIC = (
     "test classification error on digits at random positions and quarter-turns "
     "(fraction misclassified, 9 classes: 6 and 9 merged)"
 )
-RULE = TrainRule(min_steps=500, epochs=30, batch_size=32, lr=3e-3, weight_decay=1e-4)
+RULE = TrainRule(min_steps=600, epochs=30, batch_size=32, lr=3e-3, weight_decay=1e-4)
 QUICK_RULE = TrainRule(min_steps=60, epochs=1, batch_size=16, lr=3e-3, weight_decay=1e-4)
 
 

@@ -39,7 +39,7 @@ METRIC = (
     "test energy MAE per atom, meV/atom (MMFF94 ethanol, 9 atoms; models trained on "
     "energies and forces)"
 )
-RULE = TrainRule(min_steps=1000, epochs=100, batch_size=32, lr=2e-3, weight_decay=1e-4)
+RULE = TrainRule(min_steps=1000, epochs=100, batch_size=32, lr=5e-3, weight_decay=1e-4)
 QUICK_RULE = TrainRule(min_steps=100, epochs=1, batch_size=16, lr=2e-3, weight_decay=1e-4)
 
 

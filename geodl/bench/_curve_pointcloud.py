@@ -24,7 +24,7 @@ from geodl.symmetry import haar_orthogonal
 
 POINTS = 64
 METRIC = "test classification error on randomly rotated clouds (fraction misclassified, 12 classes)"
-RULE = TrainRule(min_steps=500, epochs=30, batch_size=32, lr=2e-3, weight_decay=1e-4)
+RULE = TrainRule(min_steps=600, epochs=30, batch_size=32, lr=2e-3, weight_decay=1e-4)
 QUICK_RULE = TrainRule(min_steps=60, epochs=1, batch_size=16, lr=2e-3, weight_decay=1e-4)
 
 

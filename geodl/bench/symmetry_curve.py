@@ -141,16 +141,16 @@ def _train_one(
     seed: int,
     loss: Loss,
     errors: Callable,
-) -> tuple[dict[str, float], int, float]:
+) -> tuple[dict[str, float], int, float, float]:
     torch.manual_seed(seed)
     model = spec.build()
     tensors = data.training_set(idx)
     if hasattr(model, "fit_statistics"):
         model.fit_statistics(*tensors)
     start = time.perf_counter()
-    train_steps(model, tensors, rule, loss=loss, seed=seed, augment=spec.augment)
+    final = train_steps(model, tensors, rule, loss=loss, seed=seed, augment=spec.augment)
     seconds = time.perf_counter() - start
-    return errors(model, data), count_params(model), seconds
+    return errors(model, data), count_params(model), final, seconds
 
 
 def _to_stderr(line: str) -> None:
@@ -260,34 +260,40 @@ def _measure(
     fns: tuple[Loss, Callable],
     progress: Callable[[str], None] | None,
 ) -> dict[str, dict[str, Any]]:
-    """Train every model at every size and seed; errors, params and timings."""
-    table: dict[str, dict[str, Any]] = {}
-    for name, spec in specs.items():
-        row: dict[str, Any] = {
+    """Train every model at every size and seed: errors, final training losses, params
+    and timings. The models take turns at each (size, seed), so they share the machine's
+    state (load) as evenly as possible."""
+    table: dict[str, dict[str, Any]] = {
+        name: {
             "symmetry": spec.symmetry,
             "harness_groups": list(spec.harness),
             "description": spec.description,
             "augmentation": spec.augment is not None,
             "params": 0,
-            "errors": [],
-            "train_seconds": [],
+            "errors": [[] for _ in sizes],
+            "train_loss": [[] for _ in sizes],
+            "train_seconds": [[] for _ in sizes],
         }
-        for n in sizes:
-            errs, secs = [], []
-            for k in range(n_seeds):
-                run_seed = seed + k
-                idx = data.order(run_seed)[:n]
-                out, row["params"], sec = _train_one(spec, data, idx, rule, run_seed, *fns)
-                errs.append(out["error"])
-                secs.append(round(sec, 2))
+        for name, spec in specs.items()
+    }
+    for i, n in enumerate(sizes):
+        for k in range(n_seeds):
+            run_seed = seed + k
+            idx = data.order(run_seed)[:n]
+            for name, spec in specs.items():
+                row = table[name]
+                out, row["params"], loss, sec = _train_one(spec, data, idx, rule, run_seed, *fns)
+                row["errors"][i].append(out["error"])
+                row["train_loss"][i].append(loss)
+                row["train_seconds"][i].append(round(sec, 2))
                 for key, value in out.items():
                     if key != "error":
-                        row.setdefault(key, [[] for _ in sizes])[sizes.index(n)].append(value)
+                        row.setdefault(key, [[] for _ in sizes])[i].append(value)
                 if progress is not None:
-                    progress(f"{name:>16s}  n={n:<5d} seed={run_seed}  error={out['error']:.4g}")
-            row["errors"].append(errs)
-            row["train_seconds"].append(secs)
-        table[name] = row
+                    progress(
+                        f"n={n:<5d} seed={run_seed}  {name:>16s}  error={out['error']:.4g}  "
+                        f"train loss={loss:.3g}  ({sec:.0f} s)"
+                    )
     return table
 
 
