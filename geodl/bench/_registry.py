@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, str] = {
     "tetris": "geodl.bench.tetris:run",
     "finetune": "geodl.bench.finetune:run",
     "active-learning": "geodl.bench.active_learning:run",
+    "symmetry-curve": "geodl.bench.symmetry_curve:run",
 }
 
 

@@ -1,6 +1,8 @@
 """``geodl bench NAME [--seed S] [--json FILE] [--quick] [--set key=value ...]``.
 
 Exit codes: 0 the benchmark ran, 2 an unknown name, option or value.
+``--task``, ``--sizes``, ``--seeds`` and ``--plot`` are shorthands for ``--set task=...``
+etc. (``geodl bench symmetry-curve`` takes them; other benchmarks reject them).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import argparse
 import inspect
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from geodl.bench import BENCHMARKS
@@ -44,6 +47,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="benchmark-specific option, e.g. --set epochs=10 (repeatable); "
         "threads=0 keeps torch's default",
+    )
+    curve = parser.add_argument_group("learning curves (symmetry-curve)")
+    curve.add_argument("--task", default=None, help="task, e.g. molecule, pointcloud, image")
+    curve.add_argument(
+        "--sizes", type=int, nargs="+", default=None, metavar="N", help="training-set sizes"
+    )
+    curve.add_argument("--seeds", type=int, default=None, metavar="K", help="seeds per size")
+    curve.add_argument(
+        "--plot", type=Path, default=None, metavar="PNG", help="write the curves to PNG"
     )
 
 
@@ -94,10 +106,16 @@ def run(args: argparse.Namespace) -> int:
     from geodl.bench import resolve_benchmark
 
     options = parse_set_options(args.set)
+    for key in ("task", "sizes", "seeds", "plot"):
+        value = getattr(args, key, None)
+        if value is not None:
+            options[key] = str(value) if isinstance(value, Path) else value
     func = resolve_benchmark(args.name)
     check_options(args.name, func, options)
     result = func(seed=args.seed, quick=args.quick, **options)
     print(format_table(result))
+    if result.get("plot"):
+        print(f"wrote {result['plot']}")
     if args.json is not None:
         write_json(args.json, result)
         print(f"wrote {args.json}")
