@@ -8,6 +8,7 @@ Each family of :data:`~geodl.atoms.MODEL_TYPES` has one dataclass deriving from
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
