@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,11 @@ from geodl.training import (
     atomic_write_text,
     get_rng_state,
 )
+
+#: training steps whose median times the end-of-run reserve
+_STEP_WINDOW = 16
+#: the most of a ``--max-time`` budget the reserve may hold back
+_MAX_RESERVE = 0.3
 
 __all__ = ["PotentialTask", "save_model_atomic"]
 
@@ -88,6 +95,7 @@ class PotentialTask(TrainTask):
         self.best_state: dict[str, torch.Tensor] | None = None
         self.val_time = 0.0
         self.step_time = 0.0
+        self._step_times: deque[float] = deque(maxlen=_STEP_WINDOW)
         self._epoch_shuffle = parts["shuffle"].get_state()
         self._bar: Any = None
         self._last_beat = 0.0
@@ -106,7 +114,10 @@ class PotentialTask(TrainTask):
         p = self.parts
         stats = self.loss.backward(p["net"], batch, lr, p["device"], p["rank"], p["world_size"])
         check_finite_gradients(list(self.model.parameters()))
-        self.step_time = time.perf_counter() - t0
+        # the median of the last steps: one slow step (the first, with its warm-up, or one
+        # hit by a load spike) must not make the end-of-run reserve eat a short budget
+        self._step_times.append(time.perf_counter() - t0)
+        self.step_time = statistics.median(self._step_times)
         return stats
 
     def begin_epoch(self, state: LoopState, n_batches: int) -> None:
@@ -191,7 +202,9 @@ class PotentialTask(TrainTask):
     def reserve(self) -> float:
         """A validation of a cut-short epoch, then the end of the run: the final
         evaluation (validation and test sets), the energy-shift refit (a forward pass
-        over the training set) and the plots (timed when the run started); 20 % margin."""
+        over the training set) and the plots (timed when the run started); 20 % margin,
+        at most ``_MAX_RESERVE`` of the budget (the estimate from training steps is an
+        upper bound: a step also runs the backward pass of the force loss)."""
         n_valid = max(len(self.parts["valid_graphs"]), 1)
         n_train = len(self.parts["train_graphs"])
         val = self.val_time or self.step_time * math.ceil(n_valid / self.batch_size)
@@ -201,4 +214,7 @@ class PotentialTask(TrainTask):
             final += 0.5 * per_structure * n_train
         if self.config.training.plots and self.out is not None:
             final += self.parts.get("plot_seconds", 0.0)
-        return 1.2 * (val + final)
+        reserve = 1.2 * (val + final)
+        if self.budget.max_time is not None:  # an estimate: never most of the budget
+            reserve = min(reserve, _MAX_RESERVE * self.budget.max_time)
+        return reserve

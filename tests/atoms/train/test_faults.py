@@ -311,6 +311,26 @@ def test_max_time_counts_the_whole_command(tmp_path: Path) -> None:
     assert progress > 0.5  # the step fraction alone would be ~0 (epochs=10000)
 
 
+def test_the_end_of_run_reserve_never_holds_back_most_of_a_budget() -> None:
+    """The reserve for the final evaluation is estimated from training steps; a slow step
+    (warm-up, a load spike: 4.7 s here) must not make it eat a 100 s budget, or the run
+    stops after its first step."""
+    from types import SimpleNamespace
+
+    from geodl.atoms.train._task import PotentialTask
+    from geodl.training import Budget
+
+    config = SimpleNamespace(training=SimpleNamespace(refit_energy_shift=True, plots=False))
+    parts = {"valid_graphs": [0] * 45, "train_graphs": [0] * 405, "n_test": 0}
+    task = SimpleNamespace(
+        parts=parts, val_time=0.0, step_time=4.7, batch_size=4, config=config, out=None
+    )
+    task.budget = Budget(100.0)
+    assert PotentialTask.reserve(task) == pytest.approx(30.0)  # type: ignore[arg-type]
+    task.budget, task.step_time = Budget(None), 0.01  # no budget: the plain estimate
+    assert PotentialTask.reserve(task) < 2.0  # type: ignore[arg-type]
+
+
 # ------------------------------------------------------------ data errors
 def test_data_errors_name_file_frame_and_key(tmp_path: Path) -> None:
     frames = ase.io.read(bundled_dataset("cuau"), index=":3")
