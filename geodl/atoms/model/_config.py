@@ -15,7 +15,9 @@ from typing import Any
 
 import torch
 
-__all__ = ["DTYPES", "ModelConfig", "SeE2AConfig", "EnergyModelConfig"]
+from geodl.errors import InputError
+
+__all__ = ["DTYPES", "ModelConfig", "SeE2AConfig", "EnergyModelConfig", "EquivariantConfig"]
 
 #: dtype name -> torch dtype (the registry for the ``dtype`` option).
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
@@ -198,3 +200,117 @@ class SeE2AConfig(ModelConfig):
 
 #: The first family's config under its historical name.
 EnergyModelConfig = SeE2AConfig
+
+
+def _int_in(owner: str, name: str, value: Any, low: int, high: int | None = None) -> int:
+    """``value`` as an int in ``[low, high]``; the error names the valid range."""
+    valid = f"{low}..{high}" if high is not None else f">= {low}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        if not (isinstance(value, float) and value.is_integer()):
+            raise InputError(f"{owner}: {name!r} must be an integer ({valid}), got {value!r}.")
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        raise InputError(f"{owner}: {name!r} must be in {valid}, got {value}.")
+    return value
+
+
+def _widths(owner: str, name: str, value: Any) -> tuple[int, ...]:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise InputError(f"{owner}: {name!r} must be a list of layer widths, got {value!r}.")
+    return tuple(_int_in(owner, f"{name}[{k}]", w, 1) for k, w in enumerate(value))
+
+
+@dataclass
+class EquivariantConfig(ModelConfig):
+    """Hyper-parameters of the equivariant message-passing family (``model.type:
+    equivariant``), named as in MACE / NequIP.
+
+    Parameters
+    ----------
+    type_map, min_distance, dtype, e0s
+        As :class:`ModelConfig`.
+    r_cut : float
+        Cutoff :math:`r_c` of each message-passing step (Å); the receptive field is
+        ``layers * r_cut`` (MACE's ``r_max``).
+    l_max : int
+        Largest degree of the edge spherical harmonics and of the messages, 0..3
+        (NequIP's ``l_max``, MACE's ``max_ell``).
+    hidden_l_max : int
+        Largest degree of the node features passed between layers, 0..3, at most
+        ``l_max`` (MACE's ``max_L``; NequIP uses ``l_max``).
+    channels : int
+        Multiplicity of each irrep of the node features (MACE's ``num_channels``,
+        NequIP's ``num_features``), >= 1.
+    layers : int
+        Message-passing layers (MACE's ``num_interactions``, NequIP's ``num_layers``), >= 1.
+    correlation : int
+        Body order of the per-layer product basis, 1..3 (MACE's ``correlation``; 1: plain
+        two-body messages as NequIP).
+    num_radial_basis : int
+        Bessel functions of the radial basis (MACE's ``num_radial_basis``, NequIP's
+        ``num_basis``), >= 1.
+    envelope_exponent : int
+        :math:`p` of the polynomial envelope, >= 2 (NequIP's ``PolynomialCutoff_p``,
+        MACE's ``num_cutoff_basis``).
+    radial_mlp : tuple of int
+        Hidden widths of the radial MLP giving the tensor-product weights (MACE's
+        ``radial_MLP``).
+    readout_mlp : tuple of int
+        Hidden widths of the last layer's energy read-out (MACE's ``MLP_irreps``); the
+        other layers read out linearly.
+    activation : str
+        Scalar activation (a name of :data:`geodl.nn.ACTIVATIONS`).
+    avg_num_neighbors : float or None
+        Normalisation :math:`\\bar n` of the aggregated messages; ``None``: the mean
+        neighbour count of the training data (``fit_statistics``).
+
+    Examples
+    --------
+    >>> cfg = EquivariantConfig(type_map=["Cu", "Au"], l_max=1)
+    >>> EquivariantConfig.from_dict(cfg.to_dict()) == cfg
+    True
+    >>> cfg.to_dict()["type"], cfg.layers * cfg.r_cut
+    ('equivariant', 10.0)
+    """
+
+    type: str = field(default="equivariant", kw_only=True)
+    r_cut: float = 5.0
+    l_max: int = 1
+    hidden_l_max: int = 1
+    channels: int = 32
+    layers: int = 2
+    correlation: int = 1
+    num_radial_basis: int = 8
+    envelope_exponent: int = 6
+    radial_mlp: tuple[int, ...] = (64, 64)
+    readout_mlp: tuple[int, ...] = (16,)
+    activation: str = "silu"
+    avg_num_neighbors: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        owner = "EquivariantConfig"
+        self.l_max = _int_in(owner, "l_max", self.l_max, 0, 3)
+        self.hidden_l_max = _int_in(owner, "hidden_l_max", self.hidden_l_max, 0, 3)
+        self.channels = _int_in(owner, "channels", self.channels, 1)
+        self.layers = _int_in(owner, "layers", self.layers, 1)
+        self.correlation = _int_in(owner, "correlation", self.correlation, 1, 3)
+        self.num_radial_basis = _int_in(owner, "num_radial_basis", self.num_radial_basis, 1)
+        self.envelope_exponent = _int_in(owner, "envelope_exponent", self.envelope_exponent, 2)
+        self.radial_mlp = _widths(owner, "radial_mlp", self.radial_mlp)
+        self.readout_mlp = _widths(owner, "readout_mlp", self.readout_mlp)
+        from geodl.nn import ACTIVATIONS
+
+        if self.activation not in ACTIVATIONS:
+            raise InputError(
+                f"{owner}: unknown activation {self.activation!r}. Valid activations: "
+                f"{', '.join(ACTIVATIONS)}."
+            )
+        if self.avg_num_neighbors is not None:
+            v = self.avg_num_neighbors
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+                raise InputError(
+                    f"{owner}: 'avg_num_neighbors' must be a positive number or null "
+                    f"(fit from the data), got {v!r}."
+                )
+            self.avg_num_neighbors = float(v)

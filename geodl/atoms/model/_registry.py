@@ -22,7 +22,8 @@ from typing import Any
 
 from torch import nn
 
-from geodl.atoms.model._config import ModelConfig, SeE2AConfig
+from geodl.atoms.model._config import EquivariantConfig, ModelConfig, SeE2AConfig
+from geodl.atoms.model._equivariant import Equivariant
 from geodl.atoms.model._se_e2_a import SeE2A
 
 __all__ = [
@@ -113,4 +114,12 @@ def model_config_from_dict(data: Mapping[str, Any]) -> ModelConfig:
 
 register_model_type(
     ModelFamily("se_e2_a", SeE2AConfig, SeE2A, "DeepPot-SE two-body embedding descriptor")
+)
+register_model_type(
+    ModelFamily(
+        "equivariant",
+        EquivariantConfig,
+        Equivariant,
+        "E(3)-equivariant message passing on e3nn (NequIP/MACE style)",
+    )
 )
