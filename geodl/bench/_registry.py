@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, str] = {
     "uap": "geodl.bench.uap:run",
     "md-speed": "geodl.bench.md_speed:run",
     "potential": "geodl.bench.potential:run",
+    "potential-compare": "geodl.bench.potential_compare:run",
     "pointcloud": "geodl.bench.pointcloud:run",
     "tetris": "geodl.bench.tetris:run",
 }

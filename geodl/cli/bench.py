@@ -34,6 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="benchmark-specific option, e.g. --set epochs=10 (repeatable)",
     )
+    # options of the benchmarks that train on the user's files (potential-compare)
+    parser.add_argument("--data", default=None, metavar="TRAIN", help="training file")
+    parser.add_argument("--test", default=None, metavar="TEST", help="test file")
+    parser.add_argument("--max-time", type=float, default=None, metavar="S", help="seconds")
+    parser.add_argument("--models", default=None, metavar="A,B", help="model types")
 
 
 def _parse_value(text: str) -> Any:
@@ -99,6 +104,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         options = parse_options(args.set)
+        for key in ("data", "test", "max_time", "models"):
+            if getattr(args, key, None) is not None:
+                options[key] = getattr(args, key)
         func = resolve_benchmark(args.name)
         _check_options(args.name, func, options)
         result = func(seed=args.seed, quick=args.quick, **options)

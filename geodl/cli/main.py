@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "audit": "run every symmetry that acts on a kind of input and print a table",
     "train": "train an interatomic potential on ASE-readable data",
     "test": "evaluate a trained potential on labelled structures",
+    "info": "describe a saved potential: family, species, cutoff, receptive field, irreps",
     "bench": "run a named benchmark, print a table and write JSON",
     "demo": "geodl's main job on bundled data: train, run MD, audit",
 }

@@ -150,6 +150,14 @@ class Equivariant(nn.Module):
             energy = energy + readout(h[:, : self.channels])
         return energy
 
+    @torch.jit.unused
+    def describe(self) -> dict[str, Any]:
+        """Irreps of the node features after each layer and the message normalisation."""
+        return {
+            "irreps_per_layer": list(self.irreps_per_layer),
+            "avg_num_neighbors": float(self.avg_num_neighbors),
+        }
+
     @torch.no_grad()
     def fit_statistics(self, samples: Iterable[tuple[Tensor, Tensor, Tensor]]) -> dict[str, Any]:
         r"""Mean number of neighbours :math:`\bar n` (edges per atom within ``r_cut``) of
