@@ -121,9 +121,9 @@ def _speed(model_path: Path, threads: int, repeats: int) -> dict[str, float]:
     """Energy + forces of the 864-atom Cu/Au cell with the same architecture (a fresh
     2-species model: the speed does not depend on the weights or the species)."""
     sys.path.insert(0, str(Path(__file__).parent))
-    from md_speed_mace import build_system, make_model  # noqa: PLC0415
     from mace import data, tools
     from mace.tools import torch_geometric
+    from md_speed_mace import build_system, make_model  # noqa: PLC0415
 
     torch.set_num_threads(threads)
     model = make_model()

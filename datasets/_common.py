@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+#: the shipped files are package data (datasets/*.extxyz.gz link there)
+BUNDLED = HERE.parent / "geodl" / "atoms" / "data" / "bundled"
 
 
 def main(
@@ -24,8 +26,8 @@ def main(
     parser.add_argument(
         "--out",
         type=Path,
-        default=HERE / default_out,
-        help=f"output file, any ASE format (default datasets/{default_out})",
+        default=BUNDLED / default_out,
+        help=f"output file, any ASE format (default geodl/atoms/data/bundled/{default_out})",
     )
     args = parser.parse_args()
     import ase.io

@@ -631,6 +631,7 @@ def bag_of_steps() -> nn.Module:
 
 
 _EUCLID = ("permutation", "translation", "SO3", "O3", "SE3", "E3")
+_DIHEDRAL = ("C4", "D4", "C2", "flips")
 
 
 def _all(verdict: str, groups: tuple[str, ...] = _EUCLID) -> dict[str, str]:
@@ -676,11 +677,15 @@ BATTERY: dict[str, tuple[str, str, dict[str, str]]] = {
     "deepsets": ("set:8,4", "invariant", {"permutation": E}),
     "deepsets_equivariant": ("set:8,4", "equivariant", {"permutation": E}),
     "set_mlp_flat": ("set:8,4", "invariant", {"permutation": B}),
-    "cnn_zero_pad": ("image:1,16,16", "invariant", {"shift": A, "C4": B, "D4": B}),
-    "cnn_circular": ("image:1,16,16", "invariant", {"shift": E, "C4": B, "D4": B}),
-    "cnn_c4_averaged": ("image:1,16,16", "invariant", {"shift": E, "C4": E, "D4": B}),
-    "cnn_d4_averaged": ("image:1,16,16", "invariant", {"shift": E, "C4": E, "D4": E}),
-    "fcn_zero_pad": ("image:1,16,16", "equivariant", {"shift": A, "C4": B, "D4": B}),
+    "cnn_zero_pad": ("image:1,16,16", "invariant", {"shift": A, **_all(B, _DIHEDRAL)}),
+    "cnn_circular": ("image:1,16,16", "invariant", {"shift": E, **_all(B, _DIHEDRAL)}),
+    "cnn_c4_averaged": (
+        "image:1,16,16",
+        "invariant",
+        {"shift": E, "C4": E, "D4": B, "C2": E, "flips": B},
+    ),
+    "cnn_d4_averaged": ("image:1,16,16", "invariant", {"shift": E, **_all(E, _DIHEDRAL)}),
+    "fcn_zero_pad": ("image:1,16,16", "equivariant", {"shift": A, **_all(B, _DIHEDRAL)}),
     "conv1d_circular": ("signal:2,32", "invariant", {"shift": E}),
     "conv1d_zero_pad": ("signal:2,32", "invariant", {"shift": A}),
     "gru_last": ("sequence:12,3", "invariant", {"time-shift": B}),

@@ -2,7 +2,7 @@
 
     .venv/bin/python examples/train_potential.py --max-time 120 --out runs/example
 
-The same as ``geodl train --data datasets/cuau_emt.extxyz.gz --out runs/example
+The same as ``geodl train --data bundled:cuau --out runs/example
 --max-time 120 --set model.r_cut=5.0``, written with the Python API.
 """
 

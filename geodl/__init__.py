@@ -23,6 +23,27 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+
+def _e3nn_0_4_compat() -> None:
+    """e3nn 0.4.x (the version mace-torch pins) loads its constants with ``torch.load``,
+    which torch >= 2.6 restricts to safe types (``weights_only=True``); its file holds
+    ``slice`` objects. Allow-list ``slice`` (as MACE does) when, and only when, e3nn 0.4.x
+    is installed — nothing else changes, and no module is imported here."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        major, minor = (int(x) for x in version("e3nn").split(".")[:2])
+    except (PackageNotFoundError, ValueError):
+        return
+    if (major, minor) < (0, 5):
+        import torch
+
+        if hasattr(torch.serialization, "add_safe_globals"):
+            torch.serialization.add_safe_globals([slice])
+
+
+_e3nn_0_4_compat()
+
 __all__ = ["__version__", "symmetry", "nn", "geometry", "atoms", "pointcloud", "data"]
 
 _SUBPACKAGES = {"symmetry", "nn", "geometry", "atoms", "pointcloud", "data", "bench", "cli"}

@@ -6,7 +6,8 @@ code   meaning
 0      success
 1      a check found a symmetry broken, or a test missed its threshold
 2      usage or input error (bad option, bad file, bad value): :class:`InputError`,
-       and ``ValueError`` / ``TypeError`` / ``OSError`` raised at a boundary
+       and ``ValueError`` / ``TypeError`` / ``OSError`` raised at a boundary; a feature
+       whose optional dependencies are not installed: :class:`MissingExtraError`
 3      the user's own code (a model, a factory, a calculator) raised: :class:`UserCodeError`
 4      internal error (a bug in geodl): anything else
 =====  ===============================================================================
@@ -22,6 +23,7 @@ __all__ = [
     "EXIT_USER_CODE",
     "GeoDLError",
     "InputError",
+    "MissingExtraError",
     "UserCodeError",
 ]
 
@@ -70,3 +72,27 @@ class UserCodeError(GeoDLError):
         self.what = what
         self.error = error
         self.__cause__ = error
+
+
+class MissingExtraError(GeoDLError, ImportError):
+    """A feature needs an optional dependency group (an "extra") that is not installed.
+
+    An ``ImportError`` whose message names the extra and the command that installs it.
+
+    Examples
+    --------
+    >>> err = MissingExtraError("geodl.atoms", "atoms", ["ase"])
+    >>> print(err)
+    geodl.atoms needs ... the 'atoms' extra (missing: ase); install ...: pip install 'geodl[atoms]'
+    >>> isinstance(err, ImportError)
+    True
+    """
+
+    def __init__(self, feature: str, extra: str, missing: list[str]) -> None:
+        super().__init__(
+            f"{feature} needs the optional dependencies of the {extra!r} extra (missing: "
+            f"{', '.join(missing)}); install them with: pip install 'geodl[{extra}]'"
+        )
+        self.feature = feature
+        self.extra = extra
+        self.missing = list(missing)

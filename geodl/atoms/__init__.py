@@ -9,8 +9,15 @@ Rooms, each with one job (``docs/architecture.md``):
 * :mod:`geodl.atoms.ase` — the ASE calculator, MD, reference calculators, dataset recipes.
 
 The names below are re-exported here so that ``from geodl.atoms import X`` keeps working;
-geometry shared with point clouds lives in :mod:`geodl.geometry`.
+geometry shared with point clouds lives in :mod:`geodl.geometry`. Needs the ``atoms``
+extra (``pip install 'geodl[atoms]'``).
 """
+
+from geodl.extras import require
+
+require("atoms", "geodl.atoms")
+
+# ruff: noqa: E402 (the extra is checked before anything imports it)
 
 from geodl.atoms.ase import (
     GeoDLCalculator,
@@ -36,6 +43,8 @@ from geodl.atoms.model import (
     ModelConfig,
     PotentialCore,
     SeE2AConfig,
+    compress_model,
+    compression_errors,
     load_model,
     model_config_from_dict,
     resolve_model_type,
@@ -71,6 +80,8 @@ __all__ = [
     "ModelConfig",
     "PotentialCore",
     "SeE2AConfig",
+    "compress_model",
+    "compression_errors",
     "load_model",
     "model_config_from_dict",
     "resolve_model_type",

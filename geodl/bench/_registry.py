@@ -19,10 +19,14 @@ BENCHMARKS: dict[str, str] = {
     "adding": "geodl.bench.adding:run",
     "uap": "geodl.bench.uap:run",
     "md-speed": "geodl.bench.md_speed:run",
+    "lammps-speed": "geodl.bench.lammps_speed:run",
     "potential": "geodl.bench.potential:run",
     "potential-compare": "geodl.bench.potential_compare:run",
     "pointcloud": "geodl.bench.pointcloud:run",
     "tetris": "geodl.bench.tetris:run",
+    "finetune": "geodl.bench.finetune:run",
+    "active-learning": "geodl.bench.active_learning:run",
+    "symmetry-curve": "geodl.bench.symmetry_curve:run",
 }
 
 
@@ -38,6 +42,9 @@ def resolve_benchmark(name: str) -> Callable[..., dict[str, Any]]:
         raise ValueError(
             f"Unknown benchmark {name!r}. Valid benchmarks: {', '.join(sorted(BENCHMARKS))}."
         )
+    from geodl.extras import require
+
+    require("bench", f"geodl bench {name}")
     module_name, func = BENCHMARKS[name].split(":")
     try:
         module = importlib.import_module(module_name)

@@ -10,6 +10,8 @@ import torch
 from torch import nn
 
 from geodl.data import Split
+from geodl.errors import InputError
+from geodl.training import LoopState, TrainLoop, TrainTask
 
 Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
@@ -27,7 +29,9 @@ def _predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch
     return out
 
 
-def _optimizer(model: nn.Module, lr: float, weight_decay: float, steps: int):
+def _optimizer(
+    model: nn.Module, lr: float, weight_decay: float, steps: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(
@@ -69,21 +73,9 @@ def fit(
         loss_fn = nn.MSELoss()
     model.train()
     start = time.perf_counter()
-    for _ in range(epochs):
-        order = torch.randperm(n, generator=gen)
-        for i in range(0, n, batch_size):
-            idx = order[i : i + batch_size]
-            xb, yb = data.x_train[idx], data.y_train[idx]
-            if augment is not None:
-                xb = augment(xb, gen)
-            out = model(xb)
-            loss = loss_fn(out.reshape(yb.shape) if task == "regression" else out, yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if grad_clip is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            opt.step()
-            sched.step()
+    supervised = _Supervised(model, data, loss_fn, task, batch_size, gen, augment)
+    loop = TrainLoop(opt, epochs=epochs, scheduler=sched, grad_clip=grad_clip)
+    loop.run(supervised)
     seconds = time.perf_counter() - start
     pred_test = _predict(model, data.x_test)
     pred_train = _predict(model, data.x_train)
@@ -101,15 +93,73 @@ def fit(
     return result
 
 
+class _Supervised(TrainTask):
+    """Mini-batches of a shuffled tensor data set (one permutation per epoch, drawn from
+    ``gen``, which the augmentation then also uses)."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        data: Split,
+        loss_fn: nn.Module,
+        task: str,
+        batch_size: int,
+        gen: torch.Generator,
+        augment: Augment | None,
+    ) -> None:
+        self.model, self.data, self.loss_fn, self.task = model, data, loss_fn, task
+        self.batch_size, self.gen, self.augment = batch_size, gen, augment
+
+    def batches(self, state: LoopState) -> list[torch.Tensor]:
+        n = len(self.data.x_train)
+        order = torch.randperm(n, generator=self.gen)
+        return [order[i : i + self.batch_size] for i in range(0, n, self.batch_size)]
+
+    def step(self, idx: torch.Tensor, lr: float) -> dict[str, float]:
+        xb, yb = self.data.x_train[idx], self.data.y_train[idx]
+        if self.augment is not None:
+            xb = self.augment(xb, self.gen)
+        out = self.model(xb)
+        loss = self.loss_fn(out.reshape(yb.shape) if self.task == "regression" else out, yb)
+        loss.backward()
+        return {}
+
+
+def train_steps(
+    loss_of: Callable[[], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    steps: int,
+    *,
+    scheduler: Any = None,
+    grad_clip: float | None = None,
+) -> None:
+    """``steps`` optimiser steps, each on the loss ``loss_of()`` returns (a fresh batch,
+    or the full data set), through the shared :class:`~geodl.training.TrainLoop`."""
+
+    class _Steps(TrainTask):
+        def batches(self, state: LoopState) -> list[None]:
+            return [None]
+
+        def step(self, batch: None, lr: float) -> dict[str, float]:
+            loss_of().backward()
+            return {}
+
+    TrainLoop(optimizer, epochs=steps, scheduler=scheduler, grad_clip=grad_clip).run(_Steps())
+
+
 class num_threads:  # noqa: N801 - used as a context manager
-    """Set ``torch.set_num_threads(n)`` inside a ``with`` block and restore it afterwards."""
+    """Set ``torch.set_num_threads(n)`` inside a ``with`` block and restore it afterwards;
+    ``n = 0`` keeps torch's default."""
 
     def __init__(self, n: int) -> None:
-        self.n, self.old = int(n), torch.get_num_threads()
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise InputError(f"threads must be an integer >= 0 (0: torch's default), got {n!r}.")
+        self.n, self.old = n, torch.get_num_threads()
 
     def __enter__(self) -> None:
         self.old = torch.get_num_threads()
-        torch.set_num_threads(self.n)
+        if self.n > 0:
+            torch.set_num_threads(self.n)
 
     def __exit__(self, *exc: object) -> None:
         torch.set_num_threads(self.old)

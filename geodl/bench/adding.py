@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from geodl.bench._training import count_params, num_threads
+from geodl.bench._training import count_params, num_threads, train_steps
 from geodl.data import adding_problem
 from geodl.nn import LSTM, VanillaRNN
 
@@ -44,14 +44,12 @@ def _train(
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
     start = time.perf_counter()
-    for _ in range(steps):
+
+    def loss_of() -> torch.Tensor:
         x, y = adding_problem(batch_size, length, generator=gen)  # fresh data every step
-        loss = ((model(x).squeeze(-1) - y) ** 2).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
+        return ((model(x).squeeze(-1) - y) ** 2).mean()
+
+    train_steps(loss_of, opt, steps, scheduler=sched, grad_clip=1.0)
     seconds = time.perf_counter() - start
     model.eval()
     with torch.no_grad():

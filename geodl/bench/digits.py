@@ -35,7 +35,7 @@ def random_shift(x: torch.Tensor, gen: torch.Generator, max_shift: int = 1) -> t
     return tmp.gather(3, cols)
 
 
-def _svc(data) -> dict[str, Any]:
+def _svc(data: Any) -> dict[str, Any]:
     from sklearn.svm import SVC
 
     start = time.perf_counter()

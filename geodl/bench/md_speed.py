@@ -1,61 +1,81 @@
-"""``geodl bench md-speed``: MD-step throughput of the DeepPot-SE model vs system size.
+"""``geodl bench md-speed``: MD-step throughput through ``GeoDLCalculator`` vs system size,
+side by side with DeePMD-kit.
 
-Times are medians over the timed steps: ``atoms_per_s`` uses wall-clock time,
-``atoms_per_cpu_s`` the process CPU time (robust when other jobs share the cores).
+One step is what an MD code asks of a calculator: energy and forces (and, for these
+periodic cells, the stress) after the atoms moved, neighbour list included. Systems are
+rattled fcc Cu/Au cells (25 % Au, a = 3.75 Å). The geodl model is the default
+``se_e2_a`` (r_c 6 Å, embedding [25, 50, 100], axis 16, fitting [240, 240, 240], one
+embedding net per neighbour type, float32) with statistics from a 108-atom cell, or
+``--set model=FILE``; engine ``geodl-compressed`` is the same model after
+:func:`~geodl.atoms.compress_model` (``geodl compress``).
 
-One "step" is what an MD code does per time step: a neighbour list (vesin) plus one
-forward and backward pass for energy and forces. Systems are rattled fcc Cu/Au cells
-(25 % Au) at r_c = 5 Å with a DeePMD-sized model (embedding [25, 50, 100], axis 16,
-fitting [240, 240, 240], one embedding net per type pair as DeePMD's default). Each size
-runs in a fresh subprocess so its peak resident memory is its own. The scaling exponent
-is the slope of log(time per step) against log(N) (1 = linear).
+With ``--set peer_python=PATH`` (a Python with ``deepmd-kit``), DeePMD-kit models of the
+same shape (same r_c, widths, axis neurons, precision; trained briefly, frozen and
+compressed by ``dp`` in that environment, cached) are timed through ``DeepPot.eval`` on
+the same structures. Every (size, threads) point runs each engine in a fresh process,
+``rounds`` times, the engine order rotating between rounds, so that the load of a shared
+machine hits every engine alike; the median over rounds is reported, with the ratio to
+``deepmd-tf-compressed`` and the load average at the time.
 
 Options (``--set key=value``):
 
-* ``sizes``: list of cell repeats ``[[n1, n2, n3], ...]`` or atom counts;
-* ``repeats``: timed steps per size (default 5);
-* ``threads``: torch and vesin threads (default 1: robust on a shared 2-core machine);
-* ``dtype``: ``"float32"`` (default) or ``"float64"``;
-* ``scripted``: run the TorchScript core (default false);
-* ``isolate``: one subprocess per size (default ``not quick``);
-* ``type_one_side``: one embedding net per neighbour type (default false, as DeePMD);
-* ``aggregation``: ``"dense"`` (default) or ``"scatter"`` (the first, slower version).
-
-Reference figures for peers measured on this kind of machine (2 cores, same systems,
-energy + forces) are returned under ``"reference"`` and as rows in the table.
+* ``sizes``: cell repeats ``[[n1, n2, n3], ...]`` or cube edges / atom counts (default
+  repeats 3, 6, 9, 12, 15, 20, 30: 108 ... 108,000 atoms);
+* ``engines``: among ``geodl``, ``geodl-compressed``, ``deepmd-tf-compressed``,
+  ``deepmd-tf``, ``deepmd-pt``, ``deepmd-pt-compressed`` (default: the geodl engines,
+  plus ``deepmd-tf-compressed`` and ``deepmd-tf`` with a peer; DeePMD-kit's PyTorch
+  backend needs the exact torch its wheel was built with, 2.10 for deepmd-kit 3.1.3);
+* ``threads``: list of thread counts (default ``[1, 2]``);
+* ``repeats`` (timed steps per run, default 3), ``rounds`` (default 2);
+* ``max_atoms``: per-engine size caps (default 13,500 for the uncompressed ``geodl`` and
+  ``deepmd-tf``, 6,912 for ``deepmd-pt``, which builds a dense N x N distance matrix);
+* ``model`` (a geodl model file), ``tolerance`` (compression, default 1e-5), ``dtype``;
+* ``peer_python``, ``peer_dir`` (DeePMD-kit models, default
+  ``~/.cache/geodl/peers/deepmd-rc6``), ``timeout`` (s per run, default 900).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
-#: Peers measured on this machine class (issue 5): atoms -> atoms·steps/s (None: OOM).
-REFERENCE: dict[str, dict[int, float | None]] = {
-    "DeePMD-kit 3.1 (pt, se_e2_a)": {108: 1244.0, 864: 836.0, 2916: 273.0, 6912: None},
-    "MACE 0.3.16 (32ch, L=1)": {108: 653.0, 864: 458.0, 2916: 375.0, 6912: 356.0},
-}
-
-DEFAULT_SIZES: list[list[int]] = [
-    [3, 3, 3],
-    [4, 4, 4],
-    [6, 6, 6],
-    [9, 9, 9],
-    [12, 12, 12],
-    [15, 15, 15],
-    [19, 19, 21],
-]
+GEODL_ENGINES = ("geodl", "geodl-compressed")
+DEFAULT_SIZES: list[list[int]] = [[k, k, k] for k in (3, 6, 9, 12, 15, 20, 30)]
 QUICK_SIZES: list[list[int]] = [[2, 2, 2], [3, 3, 3]]
+DEFAULT_MAX_ATOMS = {
+    "geodl": 13_500,
+    "deepmd-tf": 13_500,
+    "deepmd-pt": 6_912,
+    "deepmd-pt-compressed": 6_912,
+}
+OPTIONS = {
+    "sizes",
+    "engines",
+    "threads",
+    "repeats",
+    "rounds",
+    "max_atoms",
+    "model",
+    "tolerance",
+    "dtype",
+    "peer_python",
+    "peer_dir",
+    "timeout",
+    "isolate",
+}
 
 
 def _repeats_for(size: int | list[int]) -> list[int]:
     if isinstance(size, int):
-        n = max(1, round((size / 4) ** (1 / 3)))
+        n = size if size < 60 else max(1, round((size / 4) ** (1 / 3)))
         return [n, n, n]
     if len(size) != 3:
         raise ValueError(f"md-speed: a size must be an atom count or three repeats, got {size}.")
@@ -76,93 +96,105 @@ def build_system(repeat: list[int], seed: int = 0) -> Any:
     return atoms
 
 
-def measure(
-    repeat: list[int],
-    seed: int = 0,
-    repeats: int = 5,
-    threads: int = 1,
-    dtype: str = "float32",
-    scripted: bool = False,
-    type_one_side: bool = False,
-    aggregation: str = "dense",
-) -> dict[str, Any]:
-    """Time ``repeats`` MD steps (after one warm-up) for one system size, in-process."""
-    import resource
-
+def prepare_models(folder: Path, model: str | None, tolerance: float, dtype: str) -> Any:
+    """Write ``geodl.pt`` and ``geodl-compressed.pt`` into ``folder``; returns the config."""
     import torch
 
-    from geodl.atoms import EnergyModel, EnergyModelConfig, neighbor_list
+    from geodl.atoms import (
+        EnergyModel,
+        EnergyModelConfig,
+        atoms_to_graph,
+        compress_model,
+        load_model,
+        save_model,
+    )
+
+    if model is not None:
+        net = load_model(model)
+    else:
+        torch.manual_seed(0)
+        net = EnergyModel(EnergyModelConfig(type_map=["Cu", "Au"], dtype=dtype))
+        cell = build_system([3, 3, 3], seed=1)
+        net.fit_statistics([atoms_to_graph(cell, net.type_map, net.r_cut)])
+    net = net.to(getattr(torch, dtype)).eval()
+    net.config.dtype = dtype
+    save_model(net, folder / "geodl.pt")
+    compressed, _ = compress_model(net, tolerance=tolerance)
+    save_model(compressed, folder / "geodl-compressed.pt")
+    return net.config
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process (VmHWM; ru_maxrss survives exec on Linux, so
+    it would report the parent's peak)."""
+    import resource
+
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(model_file: str, npz: str, repeats: int = 3, threads: int = 1) -> dict[str, Any]:
+    """Time ``repeats`` calculator steps (after one warm-up), in-process."""
+    import numpy as np
+    import torch
+    from ase import Atoms
+
+    from geodl.atoms.ase import GeoDLCalculator
 
     torch.set_num_threads(int(threads))
-    torch.manual_seed(seed)
-    atoms = build_system(repeat, seed)
-    type_map = ["Cu", "Au"]
-    config = EnergyModelConfig(
-        type_map=type_map,
-        r_cut=5.0,
-        r_smooth=0.5,
-        embed_widths=(25, 50, 100),
-        axis_neurons=16,
-        fitting_widths=(240, 240, 240),
-        type_one_side=type_one_side,
-        dtype=dtype,
+    data = np.load(npz)
+    atoms = Atoms(
+        [str(s) for s in data["symbols"]], positions=data["positions"], cell=data["cell"], pbc=True
     )
-    model = EnergyModel(config).eval()
-    model.descriptor.aggregation = aggregation
-    tdtype = config.torch_dtype
-    species = torch.tensor([type_map.index(s) for s in atoms.get_chemical_symbols()])
-    pos = torch.tensor(atoms.positions, dtype=tdtype)
-    cell = torch.tensor(atoms.cell.array, dtype=tdtype)
-    batch = torch.zeros(len(atoms), dtype=torch.long)
-    step_fn = model.scripted() if scripted else model.compute
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-    def step() -> tuple[float, float, float, int]:
+    base = _peak_rss_mb()
+    atoms.calc = GeoDLCalculator(model_file)
+    rng = np.random.default_rng(0)
+    wall, cpu = [], []
+    for step in range(int(repeats) + 1):
+        atoms.positions = atoms.positions + rng.normal(scale=1e-4, size=(len(atoms), 3))
         c0, t0 = time.process_time(), time.perf_counter()
-        edge_index, shifts = neighbor_list(pos, config.r_cut, cell, True)
-        t1 = time.perf_counter()
-        out = step_fn(species, pos, edge_index, shifts, cell[None], batch, 1, True, False)
-        out["forces"].sum().item()
-        t2 = time.perf_counter()
-        return t1 - t0, t2 - t1, time.process_time() - c0, int(edge_index.shape[1])
-
-    step()  # warm-up (library loading, allocator)
-    nl_t, model_t, cpu_t = [], [], []
-    edges = 0
-    for _ in range(repeats):
-        a, b, c, edges = step()
-        nl_t.append(a)
-        model_t.append(b)
-        cpu_t.append(c)
-    wall = statistics.median(a + b for a, b in zip(nl_t, model_t, strict=True))
-    cpu = statistics.median(cpu_t)
+        atoms.get_forces()
+        if step > 0:
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+    n, w, c = len(atoms), statistics.median(wall), statistics.median(cpu)
     return {
-        "atoms": len(atoms),
-        "edges": edges,
-        "atoms_per_s": len(atoms) / wall,
-        "atoms_per_cpu_s": len(atoms) / cpu,
-        "ms_per_step": 1000 * wall,
-        "nl_ms": 1000 * statistics.median(nl_t),
-        "model_ms": 1000 * statistics.median(model_t),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "base_rss_mb": rss_before,
-        "threads": int(threads),
+        "atoms": n,
+        "ms_per_step": 1000 * w,
+        "atoms_per_s": n / w,
+        "atoms_per_cpu_s": n / c,
+        "peak_rss_mb": _peak_rss_mb(),
+        "base_rss_mb": base,
     }
 
 
-def _measure_isolated(kwargs: dict[str, Any]) -> dict[str, Any]:
+def _run_geodl(kwargs: dict[str, Any], isolate: bool, timeout: float) -> dict[str, Any]:
+    if not isolate:
+        return measure(**kwargs)
     code = (
         "import json, sys; from geodl.bench.md_speed import measure; "
-        "print('RESULT' + json.dumps(measure(**json.loads(sys.argv[1]))))"
+        "print('RESULT ' + json.dumps(measure(**json.loads(sys.argv[1]))))"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(kwargs)], capture_output=True, text=True
-    )
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(kwargs)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
     for line in proc.stdout.splitlines():
-        if line.startswith("RESULT"):
-            return json.loads(line[len("RESULT") :])
-    tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-    return {"error": f"exit code {proc.returncode}: {' | '.join(tail)}"}
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
+    return {"error": f"exit code {proc.returncode}: {tail[-300:]}"}
 
 
 def scaling_exponent(atoms: list[int], seconds: list[float]) -> float:
@@ -180,81 +212,185 @@ def scaling_exponent(atoms: list[int], seconds: list[float]) -> float:
     )
 
 
-def run(seed: int = 0, quick: bool = False, **options: Any) -> dict[str, Any]:
-    """Benchmark entry point (see the module docstring for options)."""
-    valid = {
-        "sizes",
-        "repeats",
-        "threads",
-        "dtype",
-        "scripted",
-        "isolate",
-        "type_one_side",
-        "aggregation",
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
+def _median_row(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return {"error": runs[-1]["error"] if runs else "not run"}
+    row = {
+        k: statistics.median(r[k] for r in ok)
+        for k in ("ms_per_step", "atoms_per_s", "atoms_per_cpu_s", "peak_rss_mb")
     }
-    unknown = sorted(set(options) - valid)
+    row["atoms"] = ok[0]["atoms"]
+    row["mb_per_atom"] = (
+        max(0.0, row["peak_rss_mb"] - min(r["base_rss_mb"] for r in ok)) / row["atoms"]
+    )
+    row["runs"] = len(ok)
+    return row
+
+
+def _options(quick: bool, options: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(options) - OPTIONS)
     if unknown:
         raise ValueError(
-            f"md-speed: unknown options {unknown}. Valid options: {', '.join(sorted(valid))}."
+            f"md-speed: unknown options {unknown}. Valid options: {', '.join(sorted(OPTIONS))}."
         )
     sizes = options.get("sizes", QUICK_SIZES if quick else DEFAULT_SIZES)
     if not isinstance(sizes, list) or not sizes:
         raise ValueError(f"md-speed: 'sizes' must be a non-empty list, got {sizes!r}.")
-    isolate = bool(options.get("isolate", not quick))
-    kwargs = {
-        "seed": seed,
-        "repeats": int(options.get("repeats", 1 if quick else 5)),
-        "threads": int(options.get("threads", 1)),
+    peer = options.get("peer_python")
+    if peer is not None and not Path(str(peer)).exists():
+        raise ValueError(
+            f"md-speed: peer_python {peer!r} does not exist; pass a Python "
+            "interpreter with deepmd-kit installed."
+        )
+    from geodl.bench._md_peers import PEER_ENGINES
+
+    default_engines = [*GEODL_ENGINES, *(["deepmd-tf-compressed", "deepmd-tf"] if peer else [])]
+    engines = list(options.get("engines", default_engines))
+    valid = [*GEODL_ENGINES, *PEER_ENGINES]
+    bad = [e for e in engines if e not in valid]
+    if bad or not engines:
+        raise ValueError(f"md-speed: unknown engines {bad}. Valid engines: {', '.join(valid)}.")
+    if any(e in PEER_ENGINES for e in engines) and peer is None:
+        raise ValueError("md-speed: DeePMD-kit engines need --set peer_python=PATH.")
+    threads = options.get("threads", [1] if quick else [1, 2])
+    threads = [int(t) for t in (threads if isinstance(threads, list) else [threads])]
+    return {
+        "sizes": [_repeats_for(s) for s in sizes],
+        "engines": engines,
+        "threads": threads,
+        "repeats": int(options.get("repeats", 1 if quick else 3)),
+        "rounds": int(options.get("rounds", 1 if quick else 2)),
+        "max_atoms": {**DEFAULT_MAX_ATOMS, **dict(options.get("max_atoms", {}))},
+        "model": options.get("model"),
+        "tolerance": float(options.get("tolerance", 1e-5)),
         "dtype": str(options.get("dtype", "float32")),
-        "scripted": bool(options.get("scripted", False)),
-        "type_one_side": bool(options.get("type_one_side", False)),
-        "aggregation": str(options.get("aggregation", "dense")),
+        "peer_python": str(peer) if peer else None,
+        "peer_dir": Path(
+            str(options.get("peer_dir", Path.home() / ".cache/geodl/peers/deepmd-rc6"))
+        ),
+        "timeout": float(options.get("timeout", 900)),
+        "isolate": bool(options.get("isolate", not quick)),
     }
+
+
+def run(seed: int = 0, quick: bool = False, **options: Any) -> dict[str, Any]:
+    """Benchmark entry point (see the module docstring for options)."""
+    import numpy as np
+
+    from geodl.bench._md_peers import PEER_ENGINES, prepare_deepmd, run_peer
+
+    opt = _options(quick, options)
+    work = Path(tempfile.mkdtemp(prefix="geodl-md-speed-"))
+    config = prepare_models(work, opt["model"], opt["tolerance"], opt["dtype"])
+    files = {e: work / f"{e}.pt" for e in GEODL_ENGINES}
+    peers = [e for e in opt["engines"] if e in PEER_ENGINES]
+    if peers:
+        backends = {PEER_ENGINES[e][0] for e in peers}
+        files.update(
+            prepare_deepmd(
+                opt["peer_python"],
+                opt["peer_dir"],
+                config,
+                build_system([2, 2, 2], seed=7),
+                (80, 40),
+                backends,
+            )
+        )
+    engines = [e for e in opt["engines"] if e in files]
+    runs: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
+    loads: dict[tuple[int, int], list[float]] = {}
+    for repeat in opt["sizes"]:
+        atoms = build_system(repeat, seed)
+        n = len(atoms)
+        npz = work / f"system-{n}.npz"
+        np.savez(
+            npz,
+            positions=atoms.positions,
+            cell=atoms.cell.array,
+            symbols=np.array(atoms.get_chemical_symbols()),
+        )
+        todo = [e for e in engines if n <= opt["max_atoms"].get(e, 10**9)]
+        for threads in opt["threads"]:
+            for rnd in range(opt["rounds"]):
+                order = todo[rnd % max(1, len(todo)) :] + todo[: rnd % max(1, len(todo))]
+                for engine in order:
+                    loads.setdefault((n, threads), []).append(_load())
+                    if engine in PEER_ENGINES:
+                        row = run_peer(
+                            opt["peer_python"],
+                            files[engine],
+                            npz,
+                            opt["repeats"],
+                            threads,
+                            opt["timeout"],
+                        )
+                    else:
+                        kwargs = {
+                            "model_file": str(files[engine]),
+                            "npz": str(npz),
+                            "repeats": opt["repeats"],
+                            "threads": threads,
+                        }
+                        row = _run_geodl(kwargs, opt["isolate"], opt["timeout"])
+                    runs.setdefault((engine, threads, n), []).append(row)
+            print(f"md-speed: {n} atoms, {threads} thread(s) done", file=sys.stderr)
+    return _report(seed, opt, engines, runs, loads)
+
+
+def _report(
+    seed: int,
+    opt: dict[str, Any],
+    engines: list[str],
+    runs: dict[tuple[str, int, int], list[dict[str, Any]]],
+    loads: dict[tuple[int, int], list[float]],
+) -> dict[str, Any]:
     results: dict[str, dict[str, Any]] = {}
-    ok_atoms: list[int] = []
-    ok_seconds: list[float] = []
-    for size in sizes:
-        repeat = _repeats_for(size)
-        args = {**kwargs, "repeat": repeat}
-        row = _measure_isolated(args) if isolate else measure(**args)
-        natoms = 4 * repeat[0] * repeat[1] * repeat[2]
-        row.setdefault("atoms", natoms)
-        if "error" not in row:
-            ok_atoms.append(row["atoms"])
-            ok_seconds.append(row["ms_per_step"] / 1000)
-            for peer, table in REFERENCE.items():
-                ref = table.get(row["atoms"])
-                if ref:
-                    key = "x_" + peer.split()[0].lower().replace("-kit", "")
-                    row[key] = row["atoms_per_s"] / ref
-                    row[key + "_cpu"] = row["atoms_per_cpu_s"] / ref
-        results[f"geodl N={natoms}"] = row
-        print(f"md-speed: {natoms} atoms done", file=sys.stderr)
-    cpu_seconds = [
-        r["atoms"] / r["atoms_per_cpu_s"] for r in results.values() if "atoms_per_cpu_s" in r
-    ]
-    exponent = scaling_exponent(ok_atoms, ok_seconds)
-    exponent_cpu = scaling_exponent(ok_atoms, cpu_seconds)
-    # A row of its own so that `geodl bench md-speed` prints it in the table.
-    results["scaling exponent (1 = linear)"] = {
-        "exponent_wall": exponent,
-        "exponent_cpu": exponent_cpu,
-        "from_atoms": min(ok_atoms) if ok_atoms else 0,
-        "to_atoms": max(ok_atoms) if ok_atoms else 0,
-    }
-    for peer, table in REFERENCE.items():
-        for n, value in table.items():
-            results[f"{peer} N={n}"] = {
-                "atoms": n,
-                "atoms_per_s": value if value is not None else "OOM",
-                "source": "issue 5 (same machine class)",
-            }
+    rows = {key: _median_row(value) for key, value in runs.items()}
+    for (engine, threads, n), row in sorted(
+        rows.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2])
+    ):
+        ref = rows.get(("deepmd-tf-compressed", threads, n), {})
+        if "atoms_per_s" in row and "atoms_per_s" in ref and engine != "deepmd-tf-compressed":
+            row["x_vs_deepmd_tf_compressed"] = row["atoms_per_s"] / ref["atoms_per_s"]
+            row["x_cpu_vs_deepmd_tf_compressed"] = row["atoms_per_cpu_s"] / ref["atoms_per_cpu_s"]
+        row["load_avg"] = statistics.median(loads.get((n, threads), [float("nan")]))
+        results[f"{engine} t={threads} N={n}"] = row
+    exponents: dict[str, float] = {}
+    for engine in engines:
+        for threads in opt["threads"]:
+            pts = [
+                (n, r["ms_per_step"], r["atoms"] / r["atoms_per_cpu_s"])
+                for (e, t, n), r in rows.items()
+                if e == engine and t == threads and "atoms" in r
+            ]
+            if len(pts) >= 2:
+                pts.sort()
+                exp = scaling_exponent([p[0] for p in pts], [p[1] / 1000 for p in pts])
+                exp_cpu = scaling_exponent([p[0] for p in pts], [p[2] for p in pts])
+                exponents[f"{engine} t={threads}"] = exp
+                results[f"scaling {engine} t={threads} (1 = linear)"] = {
+                    "exponent_wall": exp,
+                    "exponent_cpu": exp_cpu,
+                    "from_atoms": pts[0][0],
+                    "to_atoms": pts[-1][0],
+                }
     return {
         "task": "md-speed",
         "seed": seed,
-        "options": {**kwargs, "sizes": sizes, "isolate": isolate},
+        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in opt.items()},
         "results": results,
-        "scaling_exponent": exponent,
-        "scaling_exponent_cpu": exponent_cpu,
-        "reference": {k: {str(n): v for n, v in t.items()} for k, t in REFERENCE.items()},
+        "scaling_exponents": exponents,
+        "conditions": {
+            "cpus": os.cpu_count(),
+            "uname": " ".join(os.uname()),
+            "python": sys.version.split()[0],
+        },
     }

@@ -96,7 +96,7 @@ def shift_augmentation(
     def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         n = x.shape[axis]
         s = torch.randint(-max_shift, max_shift + 1, (x.shape[0],), generator=gen)
-        if perm is None:
+        if perm is None or inv is None:
             idx = (torch.arange(n)[None] - s[:, None]) % n  # (B, n): roll by s
         else:  # x'_j = x_orig[perm_j - s] = x[inv[perm_j - s]]
             idx = inv[(perm[None] - s[:, None]) % n]
@@ -126,7 +126,7 @@ def _run(
     if unknown:
         raise ValueError(f"{task}: unknown model(s) {unknown}. Valid: {', '.join(specs)}.")
     data_seed = seed if data_seed is None else data_seed
-    overrides = {"num_samples": 300} if quick else {}
+    overrides: dict[str, Any] = {"num_samples": 300} if quick else {}
     data = load_mnist1d(seed=data_seed, **overrides)
     perm = None
     if shuffle:

@@ -49,6 +49,8 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
 def _models(num_classes: int, quick: bool) -> dict[str, Any]:
     from geodl.pointcloud import InvariantPointClassifier, PointNetBaseline
 
+    pointnet: dict[str, Any]
+    invariant: dict[str, Any]
     if quick:
         pointnet = dict(hidden=(16, 16), head=(16,))
         invariant = dict(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Sequence
 from typing import Any
 
 #: dataset -> model / training settings used by the benchmark.
@@ -49,7 +50,7 @@ def run(
     seed: int = 0,
     quick: bool = False,
     *,
-    datasets: list[str] | str = ("cuau",),
+    datasets: Sequence[str] | str = ("cuau",),
     max_time: float = 600.0,
     threads: int = 1,
     batch_size: int = 4,
@@ -71,14 +72,12 @@ def run(
     max_time : float
         Wall-clock training budget per dataset, seconds.
     threads : int
-        torch intra-op threads (1: the machine the numbers in docs/benchmarks.md come
-        from was shared; the peers used 2 cores).
+        torch intra-op threads, 0 for torch's default (1: the machine the numbers in
+        docs/benchmarks.md come from was shared; the peers used 2 cores).
     model, training : dict
         Overrides of the ``model`` / ``training`` config sections.
     """
-    import torch
-
-    from geodl.atoms import TrainConfig, Trainer, bundled_dataset, evaluate, read_structures
+    from geodl.bench._training import num_threads
 
     if isinstance(datasets, str):
         datasets = [datasets]
@@ -87,60 +86,13 @@ def run(
         raise ValueError(
             f"bench potential: unknown datasets {unknown}. Valid: {', '.join(SETTINGS)}."
         )
-    old_threads = torch.get_num_threads()
-    torch.set_num_threads(1 if quick else int(threads))
     results: dict[str, dict[str, Any]] = {}
-    try:
+    with num_threads(1 if quick else int(threads)):
         for name in datasets:
-            full = read_structures(bundled_dataset(name))
-            if quick:
-                full = full.subset(range(24))
-            train_set, valid_set, test_set = full.split([0.05, 0.10], seed=seed)
-            model_cfg = dict(SETTINGS[name]["model"])
-            if quick:
-                model_cfg.update(_QUICK_MODEL)
-            model_cfg.update(model or {})
-            training_cfg: dict[str, Any] = {
-                "max_time": None if quick else float(max_time),
-                "epochs": 2 if quick else 100000,
-                "batch_size": batch_size,
-                "seed": seed,
-                "patience": None,
-                "progress": False,
-                "plots": False,
-                "resume": False,
-            }
-            training_cfg.update(training or {})
-            cfg = TrainConfig.from_dict(
-                {"model": model_cfg, "training": training_cfg, "out": out or ""},
-                source="bench potential",
+            label, row = _run_dataset(
+                name, seed, quick, max_time, batch_size, model or {}, training or {}, out
             )
-            with tempfile.TemporaryDirectory() as tmp:
-                trainer = Trainer(cfg, out=out or tmp, log=lambda s: None)
-                t0 = time.perf_counter()
-                result = trainer.fit(train_set, valid_set)
-                elapsed = time.perf_counter() - t0
-            m = evaluate(result.model, test_set)
-            row = {
-                "dataset": name,
-                "energy_mae_meV_atom": 1e3 * m["energy_mae_per_atom"],
-                "energy_rmse_meV_atom": 1e3 * m["energy_rmse_per_atom"],
-                "forces_mae_meV_A": 1e3 * m["forces_mae"],
-                "forces_rmse_meV_A": 1e3 * m["forces_rmse"],
-            }
-            if "stress_rmse" in m:
-                row["stress_rmse_meV_A3"] = 1e3 * m["stress_rmse"]
-            row.update(
-                {
-                    "epochs": result.history[-1]["epoch"] if result.history else 0,
-                    "train_time_s": elapsed,
-                    "n_train": len(train_set),
-                    "n_test": len(test_set),
-                }
-            )
-            results[f"geodl se_e2_a [{name}, r_c={model_cfg['r_cut']:g}]"] = row
-    finally:
-        torch.set_num_threads(old_threads)
+            results[label] = row
     if peers and not quick:
         for label, row in PEERS.items():
             if row["dataset"] in datasets:
@@ -158,3 +110,65 @@ def run(
             "quick": quick,
         },
     }
+
+
+def _run_dataset(
+    name: str,
+    seed: int,
+    quick: bool,
+    max_time: float,
+    batch_size: int,
+    model: dict[str, Any],
+    training: dict[str, Any],
+    out: str | None,
+) -> tuple[str, dict[str, Any]]:
+    """Split, train within the budget and evaluate on one dataset: ``(label, row)``."""
+    from geodl.atoms import TrainConfig, Trainer, bundled_dataset, evaluate, read_structures
+
+    full = read_structures(bundled_dataset(name))
+    if quick:
+        full = full.subset(range(24))
+    train_set, valid_set, test_set = full.split([0.05, 0.10], seed=seed)
+    model_cfg = dict(SETTINGS[name]["model"])
+    if quick:
+        model_cfg.update(_QUICK_MODEL)
+    model_cfg.update(model)
+    training_cfg: dict[str, Any] = {
+        "max_time": None if quick else float(max_time),
+        "epochs": 2 if quick else 100000,
+        "batch_size": batch_size,
+        "seed": seed,
+        "patience": None,
+        "progress": False,
+        "plots": False,
+        "resume": False,
+    }
+    training_cfg.update(training)
+    cfg = TrainConfig.from_dict(
+        {"model": model_cfg, "training": training_cfg, "out": out or ""},
+        source="bench potential",
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(cfg, out=out or tmp, log=lambda s: None)
+        t0 = time.perf_counter()
+        result = trainer.fit(train_set, valid_set)
+        elapsed = time.perf_counter() - t0
+    m = evaluate(result.model, test_set)
+    row = {
+        "dataset": name,
+        "energy_mae_meV_atom": 1e3 * m["energy_mae_per_atom"],
+        "energy_rmse_meV_atom": 1e3 * m["energy_rmse_per_atom"],
+        "forces_mae_meV_A": 1e3 * m["forces_mae"],
+        "forces_rmse_meV_A": 1e3 * m["forces_rmse"],
+    }
+    if "stress_rmse" in m:
+        row["stress_rmse_meV_A3"] = 1e3 * m["stress_rmse"]
+    row.update(
+        {
+            "epochs": result.history[-1]["epoch"] if result.history else 0,
+            "train_time_s": elapsed,
+            "n_train": len(train_set),
+            "n_test": len(test_set),
+        }
+    )
+    return f"geodl se_e2_a [{name}, r_c={model_cfg['r_cut']:g}]", row

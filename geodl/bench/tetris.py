@@ -44,7 +44,7 @@ def run(seed: int = 0, quick: bool = False, **options: Any) -> dict[str, Any]:
     test = tetris_dataset(
         copies=settings["copies"], orientation="SO3", seed=seed + 1, translate=1.0
     )
-    small = dict(
+    small: dict[str, Any] = dict(
         k=3, embed_widths=(8, 16), axis_neurons=4, num_pseudoscalars=4, hidden=(32,), head=(32,)
     )
     makers = {

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from geodl.bench._training import count_params, num_threads
+from geodl.bench._training import count_params, num_threads, train_steps
 from geodl.nn import RandomFeatureModel, TwoLayerNet
 
 WIDTHS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
@@ -42,12 +42,7 @@ def _train_two_layer(
         net.outer.weight.normal_(0.0, 1.0 / math.sqrt(m))
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    for _ in range(steps):
-        loss = ((net(x) - y) ** 2).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
+    train_steps(lambda: ((net(x) - y) ** 2).mean(), opt, steps, scheduler=sched)
     if polish:  # full-batch quasi-Newton refinement of the Adam solution
         lbfgs = torch.optim.LBFGS(
             net.parameters(),

@@ -1,16 +1,46 @@
-"""``geodl bench NAME [--seed S] [--json FILE] [--quick] [--set key=value ...]``."""
+"""``geodl bench NAME [--seed S] [--json FILE] [--quick] [--set key=value ...]``.
+
+Exit codes: 0 the benchmark ran, 2 an unknown name, option or value.
+``--task``, ``--sizes``, ``--seeds`` and ``--plot`` are shorthands for ``--set task=...``
+etc. (``geodl bench symmetry-curve`` takes them; other benchmarks reject them).
+"""
 
 from __future__ import annotations
 
 import argparse
 import inspect
-import json
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from geodl.bench import BENCHMARKS
-from geodl.cli.check import write_json
+from geodl.cli._common import (
+    EXIT_OK,
+    add_checked,
+    add_json_option,
+    add_seed_option,
+    check_threads,
+    parse_set_options,
+    positive_float,
+    write_json,
+)
+from geodl.errors import InputError
+
+#: ``parse_options(["a=1"]) == {"a": 1}`` (the ``--set`` parser, kept under its old name)
+parse_options = parse_set_options
+
+
+def _source(value: Any, option: str) -> str:
+    """A data source: an existing file or folder, or ``bundled:NAME`` (checked here)."""
+    from geodl.atoms.data import resolve_source
+
+    path = resolve_source(str(value))  # raises for an unknown bundled name, listing them
+    if not path.exists():
+        raise InputError(
+            f"{option}: no such file or folder {str(value)!r}; give labelled structures "
+            "(extxyz, a DeePMD folder, ...) or bundled:NAME."
+        )
+    return str(value)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,10 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="benchmark: " + ", ".join(sorted(BENCHMARKS)),
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument(
-        "--json", type=Path, default=None, metavar="FILE", help="write the results as JSON to FILE"
-    )
+    add_seed_option(parser, "random seed (default 0)")
+    add_json_option(parser, "write the results as JSON to FILE")
     parser.add_argument(
         "--quick", action="store_true", help="a small, fast version (for smoke tests)"
     )
@@ -32,31 +60,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="benchmark-specific option, e.g. --set epochs=10 (repeatable)",
+        help="benchmark-specific option, e.g. --set epochs=10 (repeatable); "
+        "threads=0 keeps torch's default",
     )
-    # options of the benchmarks that train on the user's files (potential-compare)
-    parser.add_argument("--data", default=None, metavar="TRAIN", help="training file")
-    parser.add_argument("--test", default=None, metavar="TEST", help="test file")
-    parser.add_argument("--max-time", type=float, default=None, metavar="S", help="seconds")
-    parser.add_argument("--models", default=None, metavar="A,B", help="model types")
-
-
-def _parse_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def parse_options(pairs: list[str]) -> dict[str, Any]:
-    """Turn ``["a=1", "b=x"]`` into ``{"a": 1, "b": "x"}`` (values parsed as JSON)."""
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--set expects KEY=VALUE (e.g. --set epochs=10), got {pair!r}.")
-        options[key.strip().replace("-", "_")] = _parse_value(value)
-    return options
+    curve = parser.add_argument_group("learning curves (symmetry-curve)")
+    curve.add_argument("--task", default=None, help="task, e.g. molecule, pointcloud, image")
+    curve.add_argument(
+        "--sizes", type=int, nargs="+", default=None, metavar="N", help="training-set sizes"
+    )
+    curve.add_argument("--seeds", type=int, default=None, metavar="K", help="seeds per size")
+    curve.add_argument(
+        "--plot", type=Path, default=None, metavar="PNG", help="write the curves to PNG"
+    )
+    files = parser.add_argument_group("training on your files (potential-compare)")
+    add_checked(
+        files,
+        "--data",
+        check=_source,
+        default=None,
+        metavar="TRAIN",
+        help="training data: a file ASE reads, a DeePMD folder or bundled:NAME",
+    )
+    add_checked(
+        files,
+        "--test",
+        check=_source,
+        default=None,
+        metavar="TEST",
+        help="held-out test data (same forms as --data)",
+    )
+    add_checked(
+        files,
+        "--max-time",
+        check=positive_float,
+        default=None,
+        metavar="S",
+        help="training wall time per model (seconds)",
+    )
+    files.add_argument("--models", default=None, metavar="A,B", help="model types, comma-separated")
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -85,15 +126,18 @@ def format_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _check_options(name: str, func: Any, options: dict[str, Any]) -> None:
-    """Reject ``--set`` keys the benchmark's ``run`` does not take (unless it takes **kw)."""
+def check_options(name: str, func: Callable[..., Any], options: dict[str, Any]) -> None:
+    """Reject ``--set`` keys the benchmark's ``run`` does not take (unless it takes **kw),
+    and thread counts that are not integers >= 0."""
+    if "threads" in options:
+        options["threads"] = check_threads(options["threads"], "--set threads")
     params = inspect.signature(func).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return  # the benchmark validates its own options
     valid = [k for k in params if k not in ("seed", "quick")]
     unknown = sorted(set(options) - set(valid))
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"unknown option(s) for benchmark {name!r}: {', '.join(unknown)}. "
             f"Valid options: {', '.join(valid) or '(none)'}."
         )
@@ -102,19 +146,18 @@ def _check_options(name: str, func: Any, options: dict[str, Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     from geodl.bench import resolve_benchmark
 
-    try:
-        options = parse_options(args.set)
-        for key in ("data", "test", "max_time", "models"):
-            if getattr(args, key, None) is not None:
-                options[key] = getattr(args, key)
-        func = resolve_benchmark(args.name)
-        _check_options(args.name, func, options)
-        result = func(seed=args.seed, quick=args.quick, **options)
-    except ValueError as exc:  # bad names or option values; other errors are bugs
-        sys.stderr.write(f"geodl bench: error: {exc}\n")
-        return 2
+    options = parse_set_options(args.set)
+    for key in ("task", "sizes", "seeds", "plot", "data", "test", "max_time", "models"):
+        value = getattr(args, key, None)
+        if value is not None:
+            options[key] = str(value) if isinstance(value, Path) else value
+    func = resolve_benchmark(args.name)
+    check_options(args.name, func, options)
+    result = func(seed=args.seed, quick=args.quick, **options)
     print(format_table(result))
+    if result.get("plot"):
+        print(f"wrote {result['plot']}")
     if args.json is not None:
         write_json(args.json, result)
         print(f"wrote {args.json}")
-    return 0
+    return EXIT_OK

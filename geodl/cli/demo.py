@@ -5,6 +5,9 @@
 2. run a short NVE molecular dynamics with it through ASE (:class:`GeoDLCalculator`) and
    print the energy drift;
 3. print a symmetry audit of the trained model (``geodl.symmetry.audit``, "atoms" input).
+
+Exit codes: 0 done and no symmetry broken, 1 a symmetry of the trained model is broken,
+2 a bad option.
 """
 
 from __future__ import annotations
@@ -12,63 +15,70 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
+
+from geodl.cli._common import (
+    EXIT_BROKEN,
+    EXIT_OK,
+    add_checked,
+    check_output_dir,
+    positive_float,
+    positive_int,
+)
+
+_QUICK_MODEL = {
+    "r_cut": 4.0,
+    "r_smooth": 0.5,
+    "embed_widths": [4, 8],
+    "axis_neurons": 2,
+    "fitting_widths": [16],
+}
+_MODEL = {
+    "r_cut": 5.0,
+    "r_smooth": 0.5,
+    "embed_widths": [16, 32, 64],
+    "axis_neurons": 8,
+    "fitting_widths": [128, 128, 128],
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    add_checked(
+        parser,
         "--out",
         type=Path,
         default=Path("runs/demo"),
         metavar="DIR",
         help="output directory (default runs/demo; overwritten)",
+        check=check_output_dir,
     )
-    parser.add_argument(
+    add_checked(
+        parser,
         "--max-time",
         type=float,
         default=90.0,
         metavar="SECONDS",
         help="training budget in seconds (default 90)",
+        check=positive_float,
     )
-    parser.add_argument("--md-steps", type=int, default=200, help="NVE steps of 2 fs (default 200)")
+    add_checked(
+        parser,
+        "--md-steps",
+        type=int,
+        default=200,
+        help="NVE steps of 2 fs (default 200)",
+        check=positive_int,
+    )
     parser.add_argument(
         "--quick", action="store_true", help="a tiny version (a few seconds; for tests)"
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    import numpy as np
-    import torch
+def _train(args: argparse.Namespace, data: Path) -> Any:
+    """Step 1: train on the bundled set; returns the TrainResult."""
+    from geodl.atoms import TrainConfig, format_metrics, train
 
-    from geodl.atoms import (
-        GeoDLCalculator,
-        TrainConfig,
-        bundled_dataset,
-        format_metrics,
-        run_md,
-        train,
-    )
-    from geodl.symmetry import audit, check_forces, get_group
-
-    torch.set_num_threads(1)  # robust on shared machines; training scales by processes (torchrun)
-    data = bundled_dataset("cuau")
     quick = bool(args.quick)
-    model = (
-        {
-            "r_cut": 4.0,
-            "r_smooth": 0.5,
-            "embed_widths": [4, 8],
-            "axis_neurons": 2,
-            "fitting_widths": [16],
-        }
-        if quick
-        else {
-            "r_cut": 5.0,
-            "r_smooth": 0.5,
-            "embed_widths": [16, 32, 64],
-            "axis_neurons": 8,
-            "fitting_widths": [128, 128, 128],
-        }
-    )
     cfg = TrainConfig.from_dict(
         {
             "data": {
@@ -76,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
                 "test_fraction": 0.1,
                 "max_structures": 16 if quick else None,
             },
-            "model": model,
+            "model": _QUICK_MODEL if quick else _MODEL,
             "training": {
                 "max_time": None if quick else args.max_time,
                 "epochs": 2 if quick else 10000,
@@ -92,21 +102,19 @@ def run(args: argparse.Namespace) -> int:
         f"== 1. training a DeepPot-SE potential on {data.name} "
         f"({'quick' if quick else f'{args.max_time:.0f} s budget'}) =="
     )
-    try:
-        result = train(cfg)
-    except (ValueError, TypeError) as exc:
-        sys.stderr.write(f"geodl demo: error: {exc}\n")
-        return 2
+    result = train(cfg)
     print("\ntest errors:")
     print(format_metrics(result.test_metrics or result.valid_metrics))
     print(f"model, log and plots in {args.out}/")
+    return result
 
-    # 2. MD
-    from geodl.atoms import read_structures
 
-    atoms = read_structures(data, index="0").structures[0].copy()  # a bulk Cu/Au alloy
-    steps = 20 if quick else args.md_steps
-    calc = GeoDLCalculator(result.model, dtype="float64")
+def _md(args: argparse.Namespace, atoms: Any, model: Any) -> Any:
+    """Step 2: NVE MD through the ASE calculator; returns the float64 calculator."""
+    from geodl.atoms import GeoDLCalculator, run_md
+
+    steps = 20 if args.quick else args.md_steps
+    calc = GeoDLCalculator(model, dtype="float64")
     print(
         f"\n== 2. NVE molecular dynamics with GeoDLCalculator: {len(atoms)} atoms "
         f"({atoms.get_chemical_formula()}), {steps} steps of 2 fs from 300 K =="
@@ -128,22 +136,44 @@ def run(args: argparse.Namespace) -> int:
             f"T = {temp:6.1f} K"
         )
     print("  " + md.summary())
+    return calc
 
-    # 3. symmetry audit of the trained model (energy of one structure)
+
+def _audit(args: argparse.Namespace, atoms: Any, model64: Any) -> list[str]:
+    """Step 3: symmetry audit of the energy and forces; returns the broken groups."""
+    import numpy as np
+    import torch
+
+    from geodl.symmetry import audit, check_forces, get_group
+
     print("\n== 3. symmetry audit of the trained model (atoms input: species, positions, cell) ==")
-    model64 = calc.model  # the float64 copy made for MD
     energy = model64.energy_function()
     inputs = (
         torch.as_tensor([model64.type_map.index(s) for s in atoms.get_chemical_symbols()]),
         torch.as_tensor(atoms.get_positions(), dtype=torch.float64),
         torch.as_tensor(np.asarray(atoms.cell), dtype=torch.float64),
     )
-    report = audit(energy, inputs, "invariant", kind="atoms", samples=2 if quick else 4)
+    samples = 2 if args.quick else 4
+    report = audit(energy, inputs, "invariant", kind="atoms", samples=samples)
     print(report)
-    forces = check_forces(energy, get_group("SO3"), inputs, samples=2 if quick else 4)
+    forces = check_forces(energy, get_group("SO3"), inputs, samples=samples)
     print(f"forces under SO3: {forces.verdict} (max rel. error {forces.max_rel_error:.1e})")
     broken = [g for g, v in report.verdicts.items() if v == "broken"]
-    if broken or forces.verdict == "broken":
+    return broken + (["SO3 (forces)"] if forces.verdict == "broken" else [])
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from geodl.atoms import bundled_dataset, read_structures
+
+    torch.set_num_threads(1)  # robust on shared machines; training scales by processes (torchrun)
+    data = bundled_dataset("cuau")
+    result = _train(args, data)
+    atoms = read_structures(data, index="0").structures[0].copy()  # a bulk Cu/Au alloy
+    calc = _md(args, atoms, result.model)
+    broken = _audit(args, atoms, calc.model)  # the float64 copy made for MD
+    if broken:
         sys.stderr.write(f"geodl demo: broken symmetries: {broken}\n")
-        return 1
-    return 0
+        return EXIT_BROKEN
+    return EXIT_OK

@@ -1,27 +1,35 @@
 """``geodl info --model FILE [--json OUT]`` — what a saved potential is: its family
 (``model.type``), species, cutoff and receptive field, dtype, parameter count, reference
-energies, output scale, the irreps of each layer (equivariant models) and its config."""
+energies, output scale, the irreps of each layer (equivariant models) and its config.
+
+Exit codes: 0 described, 2 a missing or unreadable model file, a bad option."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
+from geodl.cli._common import EXIT_OK, add_checked, add_json_option, check_input_file, write_json
+from geodl.errors import InputError
+
+
+def _model_file(value: object, option: str) -> Path:
+    return check_input_file(value, option, "pass out/model.pt of a geodl train run.")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    add_checked(
+        parser,
         "--model",
         type=Path,
         required=True,
         metavar="FILE",
         help="model file written by geodl train (out/model.pt)",
+        check=_model_file,
     )
-    parser.add_argument(
-        "--json", type=Path, default=None, metavar="OUT", help="also write the details as JSON"
-    )
+    add_json_option(parser, "also write the details as JSON to FILE")
 
 
 def format_info(info: dict[str, Any]) -> str:
@@ -55,19 +63,13 @@ def run(args: argparse.Namespace) -> int:
     from geodl.atoms import load_model
 
     try:
-        if not args.model.is_file():
-            raise ValueError(
-                f"--model: no such file {str(args.model)!r}; pass out/model.pt of a geodl "
-                "train run."
-            )
-        info = load_model(args.model).describe()
-    except (ValueError, TypeError, OSError) as exc:
-        sys.stderr.write(f"geodl info: error: {exc}\n")
-        return 2
+        model = load_model(args.model)
+    except InputError as exc:
+        raise InputError(f"--model: {exc}") from exc
+    info = model.describe()
     print(f"model file        {args.model}")
     print(format_info(info))
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(info, indent=2) + "\n")
+        write_json(args.json, info)
         print(f"wrote {args.json}")
-    return 0
+    return EXIT_OK

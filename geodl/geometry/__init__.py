@@ -1,7 +1,8 @@
 """geodl.geometry — what atoms and point clouds share.
 
 Neighbour lists (vesin, periodic cells of any size), edge vectors, the smooth switching
-function, the DeepPot-SE environment matrix and ``se_e2_a`` descriptor, and the input
+function, the DeepPot-SE environment matrix and ``se_e2_a`` descriptor (and its compressed
+table, with a native kernel built at first use), and the input
 checks at the boundary (positions, cells, species, minimum distances). Nothing here knows
 of atoms' training, point-cloud classifiers or the CLI.
 """
@@ -15,10 +16,19 @@ from geodl.geometry._descriptor import (
 )
 from geodl.geometry._edges import edge_vectors
 from geodl.geometry._environment import environment_matrix
+from geodl.geometry._fused import fused_descriptor, fused_descriptor_available
 from geodl.geometry._harmonics import EdgeHarmonics, spherical_harmonics_irreps
+from geodl.geometry._kernels import kernel_status, table_kernel
 from geodl.geometry._neighbors import neighbor_list
 from geodl.geometry._radial import BesselBasis, PolynomialEnvelope, polynomial_envelope
 from geodl.geometry._switching import smooth_switch
+from geodl.geometry._table import (
+    hermite_table,
+    table_contract,
+    table_contract_reference,
+    table_derivative,
+    table_lookup,
+)
 from geodl.geometry._validation import (
     check_cell,
     check_min_distance,
@@ -42,6 +52,10 @@ __all__ = [
     "default_neighbor_norm",
     "edge_vectors",
     "environment_matrix",
+    "fused_descriptor",
+    "fused_descriptor_available",
+    "hermite_table",
+    "kernel_status",
     "neighbor_list",
     "normalise_pbc",
     "padding_slots",
@@ -49,4 +63,9 @@ __all__ = [
     "segment_outer_sum",
     "smooth_switch",
     "spherical_harmonics_irreps",
+    "table_contract",
+    "table_contract_reference",
+    "table_derivative",
+    "table_kernel",
+    "table_lookup",
 ]

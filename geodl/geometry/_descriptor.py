@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal, cast
 
 import torch
 from torch import Tensor, nn
 
 from geodl.geometry._environment import environment_matrix
+from geodl.geometry._fused import fused_descriptor, fused_descriptor_available
+from geodl.geometry._table import hermite_table, table_contract_reference
 from geodl.nn import ResidualMLP
 
 
@@ -80,6 +83,9 @@ def padding_slots(center: Tensor, num_centers: int) -> tuple[Tensor, int]:
 
 
 #: Ways to compute :math:`T_i = \sum_j \tilde R_{ij}^T G_{ij}` (same result, different speed).
+#: the names of :data:`AGGREGATIONS`, for type checkers
+Aggregation = Literal["dense", "scatter"]
+
 AGGREGATIONS: dict[str, str] = {
     "dense": "edges laid out in an (N, n_max) block, batched matmul (fast, default)",
     "scatter": "per-edge outer products summed with index_add (reference, slower)",
@@ -160,6 +166,14 @@ class SeADescriptor(nn.Module):
     torch.Size([2, 16])
     """
 
+    if TYPE_CHECKING:  # for mypy only: TorchScript cannot read these string annotations
+        # buffers (registered in __init__)
+        neighbor_norm: Tensor
+        s_mean: Tensor
+        s_inv_std: Tensor
+        env_inv_std: Tensor
+        table: Tensor
+
     def __init__(
         self,
         num_types: int,
@@ -171,7 +185,7 @@ class SeADescriptor(nn.Module):
         activation: str = "tanh",
         neighbor_norm: float | None = None,
         resnet: bool = True,
-        aggregation: str = "dense",
+        aggregation: Aggregation = "dense",
     ) -> None:
         super().__init__()
         if aggregation not in AGGREGATIONS:
@@ -216,6 +230,10 @@ class SeADescriptor(nn.Module):
         self.register_buffer("s_mean", torch.zeros(self.num_types))
         self.register_buffer("s_inv_std", torch.ones(self.num_types))
         self.register_buffer("env_inv_std", torch.ones(self.num_types, 4))
+        # Compressed embedding (see enable_table): empty and not saved until enabled.
+        self.table_s_max = 0.0
+        self.table_intervals = 0
+        self.register_buffer("table", torch.zeros(0), persistent=False)
 
     @property
     def out_features(self) -> int:
@@ -260,14 +278,114 @@ class SeADescriptor(nn.Module):
             parts.append(net(x.index_select(0, idx)))
         return out.index_copy_(0, torch.cat(slots), torch.cat(parts))
 
+    @property
+    def compressed(self) -> bool:
+        """Whether the embedding is tabulated (:meth:`enable_table`)."""
+        return self.table_intervals > 0
+
+    def enable_table(self, s_max: float, intervals: int) -> None:
+        r"""Switch to a tabulated embedding on ``intervals`` uniform intervals of
+        :math:`s \in [0, s_{\max}]` (a zero table of the right shape, saved with the
+        state dict; fill it with :meth:`build_table` or by loading a state dict).
+
+        One table per (centre type, neighbour type) pair holds :math:`G_{ij}` as a
+        function of :math:`s(r_{ij})`, normalisation included."""
+        if not (float(s_max) > 0 and int(intervals) >= 1):
+            raise ValueError(
+                f"SeADescriptor.enable_table: need s_max > 0 and intervals >= 1, got "
+                f"s_max={s_max}, intervals={intervals}."
+            )
+        self.table_s_max = float(s_max)
+        self.table_intervals = int(intervals)
+        shape = (self.num_types**2, self.table_intervals, 6, self.embed_widths[-1])
+        self.register_buffer("table", self.s_mean.new_zeros(shape), persistent=True)
+
+    @torch.no_grad()
+    def embedding_of_s(self, s: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        r"""The exact embedding of every (centre type, neighbour type) pair and its first
+        two derivatives, :math:`G_{ct}(s) = g((s - \mu_c)/\sigma_c)`, at ``s (K,)``: three
+        ``(T^2, K, M1)`` tensors, pair ``c T + t`` (what :meth:`build_table` tabulates)."""
+        t = self.num_types
+        out: list[tuple[Tensor, Tensor, Tensor]] = []
+        for c in range(t):
+            scale = self.s_inv_std[c].to(s.dtype)
+            x = ((s - self.s_mean[c].to(s.dtype)) * scale).unsqueeze(-1)
+            dx = torch.full_like(x, float(scale))
+            for n in range(t):
+                net = cast(ResidualMLP, self.embeddings[n if self.type_one_side else c * t + n])
+                out.append(net.jet(x, dx, torch.zeros_like(x)))
+        g, dg, ddg = (torch.stack([o[k] for o in out]) for k in range(3))
+        return g, dg, ddg
+
+    @torch.no_grad()
+    def build_table(self, s_max: float, intervals: int) -> None:
+        """:meth:`enable_table` and fill the table from the embedding networks (quintic
+        Hermite coefficients computed in float64, see :func:`hermite_table`)."""
+        import copy
+
+        self.enable_table(s_max, intervals)
+        exact = copy.deepcopy(self).double()
+        table = hermite_table(exact.embedding_of_s, s_max, intervals, self.table.dtype)
+        self.table.copy_(table)
+
     def forward(
         self, edge_vec: Tensor, center: Tensor, neighbor_type: Tensor, center_type: Tensor
     ) -> Tensor:
         num_atoms = center_type.shape[0]
-        m1 = self.embed_widths[-1]
+        if not torch.jit.is_scripting():  # TorchScript skips this block (not compiled)
+            if self.table_intervals > 0 and self._use_native(edge_vec):
+                return self._native(edge_vec, center, neighbor_type, center_type)
         s, env = environment_matrix(edge_vec, self.r_smooth, self.r_cut)
         ctype = center_type.index_select(0, center)
         env = env * self.env_inv_std.index_select(0, ctype)
+        if self.table_intervals > 0:
+            pair = ctype * self.num_types + neighbor_type
+            inv_h = self.table_intervals / self.table_s_max
+            t = table_contract_reference(s, env, pair, center, num_atoms, self.table, inv_h)
+        else:
+            t = self._embedded(s, env, ctype, center, neighbor_type, num_atoms)
+        t = t / self.neighbor_norm  # (N, 4, M1)
+        d = torch.bmm(t.transpose(1, 2), t[:, :, : self.axis_neurons])  # (N, M1, M2)
+        return d.reshape(num_atoms, self.embed_widths[-1] * self.axis_neurons)
+
+    def _use_native(self, edge_vec: Tensor) -> bool:
+        """The native fused path: eager inference on CPU with the kernel built (training,
+        TorchScript and other devices take the differentiable reference path)."""
+        return not self.training and edge_vec.device.type == "cpu" and fused_descriptor_available()
+
+    def _native(
+        self, edge_vec: Tensor, center: Tensor, neighbor_type: Tensor, center_type: Tensor
+    ) -> Tensor:
+        num_atoms = center_type.shape[0]
+        if center.shape[0] > 1 and not bool((center[1:] >= center[:-1]).all()):
+            order = torch.argsort(center, stable=True)
+            edge_vec, center, neighbor_type = edge_vec[order], center[order], neighbor_type[order]
+        counts = torch.bincount(center, minlength=num_atoms)
+        ptr = torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
+        return fused_descriptor(
+            edge_vec,
+            neighbor_type,
+            center_type,
+            ptr,
+            self.table,
+            self.env_inv_std,
+            self.axis_neurons,
+            self.table_intervals / self.table_s_max,
+            float(self.neighbor_norm),
+            self.r_smooth,
+            self.r_cut,
+        )
+
+    def _embedded(
+        self,
+        s: Tensor,
+        env: Tensor,
+        ctype: Tensor,
+        center: Tensor,
+        neighbor_type: Tensor,
+        num_atoms: int,
+    ) -> Tensor:
+        m1 = self.embed_widths[-1]
         x = (s - self.s_mean.index_select(0, ctype)) * self.s_inv_std.index_select(0, ctype)
         if self.type_one_side:
             net_index = neighbor_type
@@ -280,24 +398,21 @@ class SeADescriptor(nn.Module):
             )
             outer = (env.unsqueeze(-1) * g.unsqueeze(1)).reshape(num_edges, 4 * m1)
             t = g.new_zeros(num_atoms, 4 * m1).index_add(0, center, outer)
-            t = t.view(num_atoms, 4, m1)
-        else:
-            # (N, n_max) layout: empty slots have zero env rows and contribute nothing.
-            slot, n_max = padding_slots(center, num_atoms)
-            size = num_atoms * n_max
-            g_pad = self.embed_padded(x.unsqueeze(-1), net_index, slot, size)
-            env_pad = env.new_zeros(size, 4).index_copy_(0, slot, env)
-            t = torch.bmm(
-                env_pad.view(num_atoms, n_max, 4).transpose(1, 2),
-                g_pad.view(num_atoms, n_max, m1),
-            )
-        t = t / self.neighbor_norm  # (N, 4, M1)
-        d = torch.bmm(t.transpose(1, 2), t[:, :, : self.axis_neurons])  # (N, M1, M2)
-        return d.reshape(num_atoms, m1 * self.axis_neurons)
+            return t.view(num_atoms, 4, m1)
+        # (N, n_max) layout: empty slots have zero env rows and contribute nothing.
+        slot, n_max = padding_slots(center, num_atoms)
+        size = num_atoms * n_max
+        g_pad = self.embed_padded(x.unsqueeze(-1), net_index, slot, size)
+        env_pad = env.new_zeros(size, 4).index_copy_(0, slot, env)
+        return torch.bmm(
+            env_pad.view(num_atoms, n_max, 4).transpose(1, 2),
+            g_pad.view(num_atoms, n_max, m1),
+        )
 
     def extra_repr(self) -> str:
         return (
             f"num_types={self.num_types}, r_cut={self.r_cut}, r_smooth={self.r_smooth}, "
             f"embed_widths={self.embed_widths}, axis_neurons={self.axis_neurons}, "
-            f"type_one_side={self.type_one_side}, aggregation={self.aggregation!r}"
+            f"type_one_side={self.type_one_side}, aggregation={self.aggregation!r}, "
+            f"table_intervals={self.table_intervals}"
         )

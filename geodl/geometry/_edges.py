@@ -61,6 +61,9 @@ def edge_vectors(
     """
     center = edge_index[0]
     neighbor = edge_index[1]
-    edge_cell = cell.index_select(0, batch.index_select(0, center))
-    offsets = torch.bmm(shifts.to(cell.dtype).unsqueeze(1), edge_cell).squeeze(1)
+    if cell.shape[0] == 1:  # one structure: one (E, 3) x (3, 3) product, no per-edge cells
+        offsets = shifts.to(cell.dtype) @ cell[0]
+    else:
+        edge_cell = cell.index_select(0, batch.index_select(0, center))
+        offsets = torch.bmm(shifts.to(cell.dtype).unsqueeze(1), edge_cell).squeeze(1)
     return pos.index_select(0, neighbor) - pos.index_select(0, center) + offsets.to(pos.dtype)

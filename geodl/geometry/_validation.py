@@ -16,13 +16,13 @@ def normalise_pbc(pbc: bool | Sequence[bool] | Tensor) -> tuple[bool, bool, bool
     if isinstance(pbc, Tensor):
         pbc = pbc.reshape(-1).tolist()
     if isinstance(pbc, bool) or (hasattr(pbc, "dtype") and getattr(pbc, "ndim", 1) == 0):
-        return (bool(pbc),) * 3  # type: ignore[return-value]
-    values = tuple(bool(p) for p in pbc)  # type: ignore[union-attr]
+        return (bool(pbc),) * 3
+    values = tuple(bool(p) for p in pbc)
     if len(values) != 3:
         raise ValueError(
             f"'pbc' must be a bool or three bools (one per lattice vector), got {pbc!r}."
         )
-    return values  # type: ignore[return-value]
+    return values[0], values[1], values[2]
 
 
 def check_positions(positions: Tensor, name: str = "positions") -> None:

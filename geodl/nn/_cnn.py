@@ -8,7 +8,16 @@ import torch
 from torch import nn
 
 from geodl.nn._activations import get_activation
-from geodl.nn._conv import PADDINGS, Conv1d, Conv2d, GlobalPool, Pool2d, conv_declarations
+from geodl.nn._conv import (
+    PADDINGS,
+    Conv1d,
+    Conv2d,
+    GlobalPool,
+    Padding,
+    Pool2d,
+    PoolMode,
+    conv_declarations,
+)
 from geodl.nn._utils import as_batch, check_positive_int
 from geodl.symmetry import Declaration
 
@@ -77,7 +86,7 @@ class ConvNet1d(nn.Module):
         length: int,
         channels: Sequence[int] = (64, 64, 64),
         kernel_size: int = 5,
-        padding: str = "circular",
+        padding: Padding = "circular",
         strides: Sequence[int] | None = None,
         head: str = "flatten",
         activation: str = "relu",
@@ -228,8 +237,8 @@ class LeNet5(nn.Module):
         channels: Sequence[int] = (6, 16),
         hidden: Sequence[int] = (120, 84),
         kernel_size: int = 5,
-        padding: str = "valid",
-        pool: str = "avg",
+        padding: Padding = "valid",
+        pool: PoolMode = "avg",
         activation: str = "tanh",
         dropout: float = 0.0,
     ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal, cast
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -10,6 +12,12 @@ from geodl.nn._utils import as_batch, check_positive_int
 from geodl.symmetry import Declaration
 
 __all__ = ["PADDINGS", "Conv1d", "Conv2d", "Pool1d", "Pool2d", "GlobalPool", "conv_declarations"]
+
+#: the names of :data:`PADDINGS`, for type checkers
+Padding = Literal["valid", "same", "circular"]
+#: pooling modes of :class:`Pool` and :class:`GlobalPool`
+PoolMode = Literal["max", "avg"]
+GlobalPoolMode = Literal["mean", "max", "sum"]
 
 #: padding name -> (torch.nn.functional.pad mode or None for no padding, description)
 PADDINGS: dict[str, tuple[str | None, str]] = {
@@ -117,7 +125,7 @@ class _PaddedConv:
             ("stride", stride),
         ):
             check_positive_int(self._owner, name, v)
-        torch_cls.__init__(
+        cast(Any, torch_cls).__init__(  # a mixin: ``self`` is the torch class at run time
             self, in_channels, out_channels, kernel_size, stride=stride, padding=0, bias=bias
         )
         self._setup_padding(self._owner, padding, self.kernel_size)
@@ -197,7 +205,7 @@ class Conv1d(_PaddedConv, nn.Conv1d):
         in_channels: int,
         out_channels: int,
         kernel_size: int,
-        padding: str = "same",
+        padding: Padding = "same",
         stride: int = 1,
         bias: bool = True,
     ) -> None:
@@ -250,7 +258,7 @@ class Conv2d(_PaddedConv, nn.Conv2d):
         in_channels: int,
         out_channels: int,
         kernel_size: int,
-        padding: str = "same",
+        padding: Padding = "same",
         stride: int = 1,
         bias: bool = True,
     ) -> None:
@@ -260,7 +268,7 @@ class Conv2d(_PaddedConv, nn.Conv2d):
 class _Pool(nn.Module):
     spatial_dims: int = 1
 
-    def __init__(self, kernel_size: int, mode: str = "max", stride: int | None = None) -> None:
+    def __init__(self, kernel_size: int, mode: PoolMode = "max", stride: int | None = None) -> None:
         super().__init__()
         owner = type(self).__name__
         check_positive_int(owner, "kernel_size", kernel_size)
@@ -278,13 +286,13 @@ class _Pool(nn.Module):
         d = self.spatial_dims
         what = "(C, L)" if d == 1 else "(C, H, W)"
         xb, unbatched = as_batch(type(self).__name__, x, d + 1, what)
-        fn = {
+        pools: dict[tuple[int, str], Any] = {
             (1, "max"): F.max_pool1d,
             (1, "avg"): F.avg_pool1d,
             (2, "max"): F.max_pool2d,
             (2, "avg"): F.avg_pool2d,
-        }[(d, self.mode)]
-        y = fn(xb, self.kernel_size, self.stride)
+        }
+        y = pools[(d, self.mode)](xb, self.kernel_size, self.stride)
         return y.squeeze(0) if unbatched else y
 
     def declared_symmetries(self) -> list[Declaration]:
@@ -405,7 +413,7 @@ class GlobalPool(nn.Module):
     tensor([2.])
     """
 
-    def __init__(self, spatial_dims: int = 1, mode: str = "mean") -> None:
+    def __init__(self, spatial_dims: int = 1, mode: GlobalPoolMode = "mean") -> None:
         super().__init__()
         if spatial_dims not in (1, 2):
             raise ValueError(f"GlobalPool: 'spatial_dims' must be 1 or 2, got {spatial_dims!r}.")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
 from geodl.nn._activations import get_activation
-from geodl.nn._conv import PADDINGS, Conv1d, Conv2d, GlobalPool, conv_declarations
+from geodl.nn._conv import PADDINGS, Conv1d, Conv2d, GlobalPool, Padding, conv_declarations
 from geodl.nn._mlp import MLP
 from geodl.nn._utils import as_batch, check_positive_int
 from geodl.symmetry import Declaration
@@ -59,7 +61,7 @@ class ResidualBlock(nn.Module):
         channels: int,
         kernel_size: int = 3,
         spatial_dims: int = 2,
-        padding: str = "circular",
+        padding: Padding = "circular",
         activation: str = "relu",
         layers: int = 2,
     ) -> ResidualBlock:
@@ -89,7 +91,7 @@ class ResidualBlock(nn.Module):
 
     def declared_symmetries(self) -> list[Declaration]:
         decls: list[Declaration] = []
-        mods = (
+        mods: list[Any] = (
             [self.h]
             if hasattr(self.h, "declared_symmetries")
             else [m for m in self.h.modules() if hasattr(m, "declared_symmetries")]
@@ -160,7 +162,7 @@ class ResNet(nn.Module):
         blocks: int = 3,
         kernel_size: int = 3,
         spatial_dims: int = 2,
-        padding: str = "circular",
+        padding: Padding = "circular",
         activation: str = "relu",
     ) -> None:
         super().__init__()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Literal
 
 import torch
 from torch import nn
@@ -11,6 +12,10 @@ from geodl.nn._utils import as_batch, check_positive_int
 from geodl.symmetry import Declaration
 
 __all__ = ["VanillaRNN", "LSTM", "LSTM_VARIANTS", "READOUTS"]
+
+#: the names of :data:`LSTM_VARIANTS` and :data:`READOUTS`, for type checkers
+LSTMVariant = Literal["standard", "lecture"]
+Readout = Literal["sequence", "last"]
 
 #: LSTM variant name -> description of the memory update
 LSTM_VARIANTS: dict[str, str] = {
@@ -43,6 +48,8 @@ class _Recurrent(nn.Module):
     input_size: int
     hidden_size: int
     readout: str
+    if TYPE_CHECKING:  # for mypy only: TorchScript cannot read these string annotations
+        output: nn.Linear | None
     #: the output at time t depends only on inputs up to time t (``readout="sequence"``)
     causal: bool = True
 
@@ -118,7 +125,7 @@ class VanillaRNN(_Recurrent):
         hidden_size: int,
         output_size: int | None = None,
         bias: bool = False,
-        readout: str = "sequence",
+        readout: Readout = "sequence",
     ) -> None:
         super().__init__()
         check_positive_int("VanillaRNN", "input_size", input_size)
@@ -207,8 +214,8 @@ class LSTM(_Recurrent):
         input_size: int,
         hidden_size: int,
         output_size: int | None = None,
-        variant: str = "standard",
-        readout: str = "sequence",
+        variant: LSTMVariant = "standard",
+        readout: Readout = "sequence",
         forget_bias: float = 0.0,
     ) -> None:
         super().__init__()
@@ -252,12 +259,11 @@ class LSTM(_Recurrent):
                 "with biases and no projection can be copied."
             )
         new = cls(lstm.input_size, lstm.hidden_size, output_size)
-        new.to(lstm.weight_ih_l0.dtype)
+        theirs = dict(lstm.named_parameters())
+        new.to(theirs["weight_ih_l0"].dtype)
         with torch.no_grad():
-            new.weight_ih.copy_(lstm.weight_ih_l0)
-            new.weight_hh.copy_(lstm.weight_hh_l0)
-            new.bias_ih.copy_(lstm.bias_ih_l0)
-            new.bias_hh.copy_(lstm.bias_hh_l0)
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(new, name).copy_(theirs[f"{name}_l0"])
         return new
 
     def hidden_states(self, x: torch.Tensor, fused: bool | None = None) -> torch.Tensor:
@@ -274,7 +280,8 @@ class LSTM(_Recurrent):
             raise ValueError("LSTM: the fused kernel exists only for variant='standard'.")
         if fused:
             h0 = x.new_zeros(1, x.shape[0], self.hidden_size)
-            params = [self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh]
+            params: list[torch.Tensor] = [self.weight_ih, self.weight_hh]
+            params += [self.bias_ih, self.bias_hh]
             out = torch.lstm(x, (h0, h0), params, True, 1, 0.0, self.training, False, True)
             return out[0]
         b, t_len, _ = x.shape

@@ -10,6 +10,13 @@ or ordered.
   :data:`ORIENTATIONS` (``"none"``, ``"z"``, ``"SO3"``, ``"O3"``).
 """
 
+from geodl.extras import require
+
+require("pointcloud", "geodl.pointcloud")
+
+# ruff: noqa: E402 (the extra is checked before anything imports it)
+
+
 from geodl.pointcloud._io import load_classifier, save_classifier
 from geodl.pointcloud._modelnet import ModelNetFolder, read_off
 from geodl.pointcloud._models import (

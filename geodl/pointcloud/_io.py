@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -33,7 +34,7 @@ def save_classifier(model: nn.Module, path: str | Path) -> None:
     if name not in CLASSIFIERS:
         raise TypeError(f"save_classifier: expected one of {', '.join(CLASSIFIERS)}, got {name}.")
     torch.save(
-        {"class": name, "config": dict(model.config), "state_dict": model.state_dict()},
+        {"class": name, "config": dict(_config_of(model)), "state_dict": model.state_dict()},
         Path(path),
     )
 
@@ -50,3 +51,11 @@ def load_classifier(path: str | Path) -> nn.Module:
     model.load_state_dict(blob["state_dict"])
     model.eval()
     return model
+
+
+def _config_of(model: nn.Module) -> dict[str, Any]:
+    """The ``config`` dict every classifier of :data:`CLASSIFIERS` keeps."""
+    config = model.__dict__.get("config")
+    if not isinstance(config, dict):
+        raise TypeError(f"save_classifier: {type(model).__name__} has no 'config' dict.")
+    return config

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -149,7 +150,7 @@ class ModelNetFolder(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.files)
 
-    def __getitem__(self, index: int):  # -> torch_geometric.data.Data
+    def __getitem__(self, index: int) -> Any:  # torch_geometric.data.Data
         if self._cache is not None and index in self._cache:
             return self._cache[index]
         from torch_geometric.data import Data

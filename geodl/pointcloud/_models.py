@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 from torch import Tensor, nn
@@ -170,6 +170,9 @@ class PseudoscalarFeatures(nn.Module):
     True
     """
 
+    if TYPE_CHECKING:  # for mypy only: TorchScript cannot read these string annotations
+        centers: Tensor  # buffer
+
     def __init__(
         self, num_features: int, r_cut: float, num_basis: int = 16, eps: float = 1e-4
     ) -> None:
@@ -283,10 +286,17 @@ class InvariantPointClassifier(nn.Module):
     True
     """
 
+    if TYPE_CHECKING:  # for mypy only: TorchScript cannot read these string annotations
+        # registered in __init__
+        rbf_centers: Tensor  # only when radial_features > 0
+        feature_mean: Tensor
+        feature_std: Tensor
+        pseudoscalars: PseudoscalarFeatures | None
+
     def __init__(
         self,
         num_classes: int,
-        neighbors: str = "knn",
+        neighbors: Literal["knn", "radius"] = "knn",
         k: int = 16,
         r_cut: float = 4.0,
         r_smooth: float = 2.0,
@@ -413,13 +423,14 @@ class InvariantPointClassifier(nn.Module):
             raise ValueError("InvariantPointClassifier.fit_statistics: 'data' is empty.")
         self.feature_mean.zero_()
         self.feature_std.fill_(1.0)
-        s1 = s2 = None
+        s1 = torch.zeros(self.feature_mean.shape, dtype=torch.float64)
+        s2 = torch.zeros_like(s1)
         count = 0
         for batch in DataLoader(list(data), batch_size=batch_size):
             h = self.point_features(batch.pos.to(self.feature_mean.dtype), batch.batch)
             h = h.double()
-            s1 = h.sum(0) if s1 is None else s1 + h.sum(0)
-            s2 = (h * h).sum(0) if s2 is None else s2 + (h * h).sum(0)
+            s1 = s1.to(h.device) + h.sum(0)
+            s2 = s2.to(h.device) + (h * h).sum(0)
             count += h.shape[0]
         mean = s1 / count
         std = (s2 / count - mean * mean).clamp_min(0).sqrt().clamp_min(1e-3)

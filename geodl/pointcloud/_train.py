@@ -21,11 +21,12 @@ import torch
 from torch import Tensor, nn
 
 from geodl.pointcloud._transforms import ORIENTATIONS, random_rotations, rotate
+from geodl.training import Bound, LoopState, TrainLoop, TrainTask
 
 __all__ = ["train_classifier", "evaluate", "predict", "permute_points", "subsample_points"]
 
 
-def _loader(data: Sequence[Any], batch_size: int, shuffle: bool, seed: int):
+def _loader(data: Sequence[Any], batch_size: int, shuffle: bool, seed: int) -> Any:
     from torch_geometric.loader import DataLoader
 
     g = torch.Generator().manual_seed(int(seed))
@@ -117,6 +118,36 @@ def train_classifier(
     >>> len(hist["loss"])
     2
     """
+    batch_size, lr, weight_decay = _check_options(
+        train_data, epochs, batch_size, lr, weight_decay, orientation, point_dropout
+    )
+    fit_stats = getattr(model, "fit_statistics", None)
+    if fit_statistics and callable(fit_stats):
+        fit_stats(train_data)
+    loader = _loader(train_data, batch_size, True, seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    steps = epochs * len(loader)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))
+    )
+    task = _ClassifierTask(model, loader, orientation, seed, val_data, point_dropout, progress)
+    if task.bar is not None:
+        task.bar.total = epochs
+    TrainLoop(opt, epochs=epochs, scheduler=sched, steps_per_epoch=len(loader)).run(task)
+    task.close()
+    model.eval()
+    return task.history
+
+
+def _check_options(
+    train_data: Sequence[Any],
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    orientation: str,
+    point_dropout: float,
+) -> tuple[int, float, float]:
     _check_orientation("train_classifier", orientation)
     if not 0.0 <= point_dropout < 1.0:
         raise ValueError(
@@ -126,50 +157,74 @@ def train_classifier(
         raise ValueError(f"train_classifier: 'epochs' must be a positive integer, got {epochs!r}.")
     if len(train_data) == 0:
         raise ValueError("train_classifier: 'train_data' is empty; pass at least one cloud.")
-    if fit_statistics and hasattr(model, "fit_statistics"):
-        model.fit_statistics(train_data)
-    loader = _loader(train_data, batch_size, True, seed)
-    g = torch.Generator().manual_seed(int(seed) + 1)  # orientations
-    g_drop = torch.Generator().manual_seed(
-        int(seed) + 3
-    )  # own stream: same drops in any orientation
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    steps = epochs * len(loader)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))
-    )
-    history: dict[str, list[float]] = {"loss": [], "train_accuracy": [], "val_accuracy": []}
-    epoch_iter: Any = range(epochs)
-    if progress:
-        from tqdm.auto import tqdm
+    batch_size = Bound("int", 1, 10**6).check(batch_size, "train_classifier.batch_size")
+    lr = Bound("float", 0, 10, low_open=True).check(lr, "train_classifier.lr")
+    weight_decay = Bound("float", 0, 1e3).check(weight_decay, "train_classifier.weight_decay")
+    return batch_size, lr, weight_decay
 
-        epoch_iter = tqdm(epoch_iter, desc="train", leave=False)
-    for _ in epoch_iter:
-        model.train()
-        total, correct, loss_sum = 0, 0, 0.0
-        for batch in loader:
-            pos = _oriented(batch, orientation, g, _float_dtype(model))
-            cloud = batch.batch
-            if point_dropout > 0:
-                pos, cloud = _drop_points(pos, cloud, int(batch.num_graphs), point_dropout, g_drop)
-            logits = model(pos, cloud)
-            loss = nn.functional.cross_entropy(logits, batch.y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            n = int(batch.num_graphs)
-            total += n
-            loss_sum += float(loss.detach()) * n
-            correct += int((logits.argmax(-1) == batch.y).sum())
-        history["loss"].append(loss_sum / total)
-        history["train_accuracy"].append(correct / total)
-        if val_data:
-            history["val_accuracy"].append(
-                evaluate(model, val_data, orientation=orientation, seed=seed)
+
+class _ClassifierTask(TrainTask):
+    """One epoch = one pass of the shuffled loader; every cloud turned by a fresh random
+    matrix of ``orientation``; the history row after each epoch."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        loader: Any,
+        orientation: str,
+        seed: int,
+        val_data: Sequence[Any] | None,
+        point_dropout: float,
+        progress: bool,
+    ) -> None:
+        self.model, self.loader, self.orientation = model, loader, orientation
+        self.seed, self.val_data, self.point_dropout = int(seed), val_data, point_dropout
+        self.g = torch.Generator().manual_seed(self.seed + 1)  # orientations
+        self.g_drop = torch.Generator().manual_seed(self.seed + 3)  # same drops in any orientation
+        self.history: dict[str, list[float]] = {
+            "loss": [],
+            "train_accuracy": [],
+            "val_accuracy": [],
+        }
+        self.bar: Any = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=None, desc="train", leave=False)
+
+    def batches(self, state: LoopState) -> Any:
+        return self.loader
+
+    def begin_epoch(self, state: LoopState, n_batches: int) -> None:
+        self.model.train()
+
+    def step(self, batch: Any, lr: float) -> dict[str, float]:
+        pos = _oriented(batch, self.orientation, self.g, _float_dtype(self.model))
+        cloud = batch.batch
+        n = int(batch.num_graphs)
+        if self.point_dropout > 0:
+            pos, cloud = _drop_points(pos, cloud, n, self.point_dropout, self.g_drop)
+        logits = self.model(pos, cloud)
+        loss = nn.functional.cross_entropy(logits, batch.y)
+        loss.backward()
+        correct = int((logits.argmax(-1) == batch.y).sum())
+        return {"n": n, "loss": float(loss.detach()) * n, "correct": correct}
+
+    def record(self, state: LoopState, completed: bool, improved: bool) -> None:
+        total = state.sums["n"]
+        self.history["loss"].append(state.sums["loss"] / total)
+        self.history["train_accuracy"].append(state.sums["correct"] / total)
+        if self.val_data:
+            accuracy = evaluate(
+                self.model, self.val_data, orientation=self.orientation, seed=self.seed
             )
-    model.eval()
-    return history
+            self.history["val_accuracy"].append(accuracy)
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _drop_points(

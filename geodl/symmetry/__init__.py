@@ -11,34 +11,27 @@ The harness geodl tests itself with, for any PyTorch model or function:
 This package imports no other geodl sub-package (it is the bottom layer).
 """
 
-from geodl.symmetry._audit import AuditReport, audit, make_inputs, parse_input_spec
+from geodl.symmetry._audit import AuditReport, audit
+from geodl.symmetry._calculator import check_calculator
 from geodl.symmetry._check import (
     SymmetryError,
-    assert_declarations,
     assert_equivariant,
     assert_invariant,
     check_equivariance,
-    check_forces,
     check_invariance,
-    infer_kind,
-    verify_declarations,
 )
-from geodl.symmetry._context import INPUT_KINDS, ActionContext, make_context
-from geodl.symmetry._declaration import Declaration
-from geodl.symmetry._groups import (
-    GROUPS,
-    Group,
-    GroupElement,
-    get_group,
-    groups_acting_on,
-    haar_orthogonal,
-    product,
-    rotation_about,
-)
+from geodl.symmetry._context import INPUT_KINDS, ActionContext, infer_kind, make_context
+from geodl.symmetry._declaration import Declaration, assert_declarations, verify_declarations
+from geodl.symmetry._element import GroupElement
+from geodl.symmetry._forces import check_forces
+from geodl.symmetry._groups import GROUPS, Group, get_group, groups_acting_on, product
 from geodl.symmetry._lie import lie_derivative
 from geodl.symmetry._localize import localize
+from geodl.symmetry._outputs import BatchAxis, ModelError, OutputError
 from geodl.symmetry._report import ElementError, SymmetryReport
 from geodl.symmetry._reps import REPRESENTATIONS, apply_rep, validate_rep
+from geodl.symmetry._sampling import haar_orthogonal, rotation_about
+from geodl.symmetry._specs import InputSpec, make_inputs, parse_input_spec
 from geodl.symmetry._tolerance import (
     EXACT_TOLERANCE,
     exact_tolerance,
@@ -52,11 +45,15 @@ __all__ = [
     "INPUT_KINDS",
     "REPRESENTATIONS",
     "ActionContext",
+    "BatchAxis",
     "AuditReport",
     "Declaration",
     "ElementError",
     "Group",
     "GroupElement",
+    "InputSpec",
+    "ModelError",
+    "OutputError",
     "SymmetryError",
     "SymmetryReport",
     "apply_rep",
@@ -64,6 +61,7 @@ __all__ = [
     "assert_equivariant",
     "assert_invariant",
     "audit",
+    "check_calculator",
     "check_equivariance",
     "check_forces",
     "check_invariance",

@@ -3,136 +3,19 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
 from torch import Tensor
 
+from geodl.symmetry._check import check_equivariance
 from geodl.symmetry._context import INPUT_KINDS, as_tuple, compatible_kinds, make_context
 from geodl.symmetry._groups import Group, get_group, groups_acting_on
 from geodl.symmetry._report import SymmetryReport
+from geodl.symmetry._specs import InputSpec, make_inputs, parse_input_spec
 
-_SPEC_FORMS = {
-    "points": "points:N or points:N,d (d = 2 or 3; default 3)",
-    "set": "set:N,F",
-    "image": "image:C,H,W",
-    "signal": "signal:C,L",
-    "sequence": "sequence:T,F",
-    "atoms": "atoms:N or atoms:N,pbc (with a periodic cell)",
-}
-
-
-@dataclass(frozen=True)
-class InputSpec:
-    """A parsed input SPEC such as ``points:8`` or ``image:1,16,16``."""
-
-    kind: str
-    shape: tuple[int, ...]
-    pbc: bool = False
-
-    def __str__(self) -> str:
-        body = ",".join(str(s) for s in self.shape) + (",pbc" if self.pbc else "")
-        return f"{self.kind}:{body}"
-
-
-def parse_input_spec(text: str) -> InputSpec:
-    """Parse ``KIND:SIZES`` (see the CLI): ``points:N``, ``points:N,d``, ``set:N,F``,
-    ``image:C,H,W``, ``signal:C,L``, ``sequence:T,F``, ``atoms:N``, ``atoms:N,pbc``.
-
-    Examples
-    --------
-    >>> parse_input_spec("image:1,8,8")
-    InputSpec(kind='image', shape=(1, 8, 8), pbc=False)
-    """
-    if not isinstance(text, str) or ":" not in text:
-        raise ValueError(
-            f"input spec: expected KIND:SIZES, e.g. 'points:8' or 'image:1,16,16', got {text!r}. "
-            f"Valid forms: {list(_SPEC_FORMS.values())}."
-        )
-    kind, _, body = text.partition(":")
-    kind = kind.strip()
-    if kind not in _SPEC_FORMS:
-        raise ValueError(
-            f"input spec: unknown kind {kind!r} in {text!r}; valid kinds: {list(_SPEC_FORMS)} "
-            f"({'; '.join(_SPEC_FORMS.values())})."
-        )
-    parts = [p.strip() for p in body.split(",") if p.strip()]
-    pbc = False
-    if kind == "atoms" and parts and parts[-1].lower() == "pbc":
-        pbc, parts = True, parts[:-1]
-    try:
-        sizes = tuple(int(p) for p in parts)
-    except ValueError:
-        raise ValueError(
-            f"input spec: sizes must be integers in {text!r}; expected {_SPEC_FORMS[kind]}."
-        ) from None
-    want = {
-        "points": (1, 2),
-        "set": (2,),
-        "image": (3,),
-        "signal": (2,),
-        "sequence": (2,),
-        "atoms": (1,),
-    }[kind]
-    if len(sizes) not in want or any(s < 1 for s in sizes):
-        raise ValueError(
-            f"input spec: {text!r} has the wrong sizes; expected {_SPEC_FORMS[kind]} with "
-            "positive integers."
-        )
-    if kind == "points":
-        if len(sizes) == 1:
-            sizes = (sizes[0], 3)
-        if sizes[1] not in (2, 3):
-            raise ValueError(
-                f"input spec: points must be 2D or 3D, got d = {sizes[1]} in {text!r}."
-            )
-    if kind in ("points", "atoms", "set") and sizes[0] < 2:
-        raise ValueError(f"input spec: {text!r} needs at least 2 points / atoms.")
-    return InputSpec(kind, sizes, pbc)
-
-
-def make_inputs(
-    spec: str | InputSpec, seed: int = 0, dtype: torch.dtype = torch.float64
-) -> Tensor | tuple[Tensor, ...]:
-    """A generic (non-degenerate) random input for a SPEC.
-
-    Points and atoms sit on a jittered cubic lattice of spacing 1.5 (no two closer
-    than 0.9); atoms get two species, shuffled; ``atoms:N,pbc`` adds a cubic cell around
-    the lattice (rows are lattice vectors). Grids and sets are standard normal.
-
-    Examples
-    --------
-    >>> species, pos = make_inputs("atoms:6")
-    >>> pos.shape, species.dtype
-    (torch.Size([6, 3]), torch.int64)
-    """
-    sp = parse_input_spec(spec) if isinstance(spec, str) else spec
-    gen = torch.Generator().manual_seed(seed)
-    if sp.kind in ("points", "atoms"):
-        n = sp.shape[0]
-        d = sp.shape[1] if sp.kind == "points" else 3
-        side = math.ceil(n ** (1.0 / d))
-        grid = torch.stack(
-            torch.meshgrid(*[torch.arange(side, dtype=torch.float64)] * d, indexing="ij"), -1
-        ).reshape(-1, d)
-        pick = torch.randperm(grid.shape[0], generator=gen)[:n]
-        pos = 1.5 * grid[pick] + 0.3 * (
-            2 * torch.rand(n, d, generator=gen, dtype=torch.float64) - 1
-        )
-        if sp.kind == "points":
-            return pos.to(dtype)
-        species = (torch.arange(n) % 2)[torch.randperm(n, generator=gen)]
-        if sp.pbc:
-            cell = torch.eye(3, dtype=torch.float64) * 1.5 * side
-            return species, pos.to(dtype), cell.to(dtype)
-        return species, pos.to(dtype)
-    return torch.randn(*sp.shape, generator=gen, dtype=torch.float64).to(dtype)
-
-
-_SYMBOL = {"exact": "exact", "approximate": "approx.", "broken": "BROKEN"}
+_SYMBOL = {"exact": "exact", "approximate": "approx.", "broken": "BROKEN", "vacuous": "vacuous"}
 _HEADER = ("group", "verdict", "max rel err", "max abs err", "tolerance", "dtype", "notes")
 
 
@@ -233,7 +116,7 @@ class AuditReport:
         except ImportError:  # pragma: no cover - rich is a dependency
             print(self)
             return
-        colour = {"exact": "green", "approx.": "yellow", "BROKEN": "bold red"}
+        colour = {"exact": "green", "approx.": "yellow", "BROKEN": "bold red", "vacuous": "magenta"}
         table = Table(title=f"audit: {self.spec} -> {self.out_rep}")
         for h in _HEADER:
             table.add_column(h)
@@ -285,37 +168,13 @@ def audit(
 
     Examples
     --------
+    >>> import torch
     >>> energy = lambda x: torch.cdist(x, x).sum()
     >>> audit(energy, "points:6").verdicts["E3"]
     'exact'
     """
-    from geodl.symmetry._check import check_equivariance
-
-    if isinstance(input_spec, (str, InputSpec)):
-        spec = parse_input_spec(input_spec) if isinstance(input_spec, str) else input_spec
-        inputs = make_inputs(spec, seed=seed)
-        kind = spec.kind
-        label = str(spec)
-    else:
-        inputs = input_spec
-        if kind is None:
-            kinds = compatible_kinds(inputs)
-            if not kinds:
-                raise ValueError(
-                    "audit: 'input_spec' must be a SPEC string (e.g. 'points:8') or one input "
-                    f"laid out as {list(INPUT_KINDS)}; got {type(input_spec).__name__}."
-                )
-            kind = kinds[0]
-        label = f"{kind}:" + ",".join("x".join(str(s) for s in t.shape) for t in as_tuple(inputs))
-    ctx = make_context(kind, inputs)
-    skipped: dict[str, str] = {}
-    if groups is None:
-        gs = groups_acting_on(kind, ctx)
-        if kind == "image" and ctx.grid is not None and ctx.grid[0] != ctx.grid[1]:
-            skipped = {g.name: "needs a square image" for g in gs if g.name in ("C4", "D4")}
-            gs = [g for g in gs if g.name not in skipped]
-    else:
-        gs = [get_group(g) for g in groups]
+    inputs, kind, label = _audit_input(input_spec, kind, seed)
+    gs, skipped = _audit_groups(kind, make_context(kind, inputs), groups)
     reports = [
         check_equivariance(
             model,
@@ -328,7 +187,41 @@ def audit(
             tol=tol,
             approx_tol=approx_tol,
             localize=localize,
-        )
+        )  # fmt: skip
         for g in gs
     ]
     return AuditReport(reports, kind, label, out_rep, skipped)
+
+
+def _audit_input(
+    input_spec: str | InputSpec | Tensor | tuple[Tensor, ...], kind: str | None, seed: int
+) -> tuple[Any, str, str]:
+    """The input, its kind and a label for the table."""
+    if isinstance(input_spec, (str, InputSpec)):
+        spec = parse_input_spec(input_spec) if isinstance(input_spec, str) else input_spec
+        return make_inputs(spec, seed=seed), spec.kind, str(spec)
+    inputs = input_spec
+    if kind is None:
+        kinds = compatible_kinds(inputs)
+        if not kinds:
+            raise ValueError(
+                "audit: 'input_spec' must be a SPEC string (e.g. 'points:8') or one input "
+                f"laid out as {list(INPUT_KINDS)}; got {type(input_spec).__name__}."
+            )
+        kind = kinds[0]
+    label = f"{kind}:" + ",".join("x".join(str(s) for s in t.shape) for t in as_tuple(inputs))
+    return inputs, kind, label
+
+
+def _audit_groups(
+    kind: str, ctx: Any, groups: Sequence[str | Group] | None
+) -> tuple[list[Group], dict[str, str]]:
+    """The groups to check (and those skipped, with the reason)."""
+    if groups is not None:
+        return [get_group(g) for g in groups], {}
+    gs = groups_acting_on(kind, ctx)
+    skipped: dict[str, str] = {}
+    if kind == "image" and ctx.grid is not None and ctx.grid[0] != ctx.grid[1]:
+        skipped = {g.name: "needs a square image" for g in gs if g.name in ("C4", "D4")}
+        gs = [g for g in gs if g.name not in skipped]
+    return gs, skipped

@@ -1,332 +1,34 @@
-r"""Groups, their elements, and how elements act on each kind of input.
+r"""Groups: named products of registered factors, and how to draw their elements.
 
-Every element is one value of :class:`GroupElement`, a product of (at most) these parts,
-all optional (``None`` means the identity part):
-
-* an orthogonal matrix ``rotation`` :math:`R` and a ``translation`` :math:`t`, acting on
-  coordinates as :math:`x \mapsto R x + t` (rows of an ``(N, d)`` tensor:
-  ``x @ R.T + t``);
-* a permutation ``perm`` :math:`\pi` of the rows: :math:`(g \cdot x)_i = x_{\pi(i)}`;
-* a cyclic ``shift`` of the grid axes (``torch.roll``);
-* a dihedral part on square images: ``flip`` (mirror the last axis) then ``turns``
-  quarter turns (``torch.rot90`` over the last two axes).
-
-Composition ``g @ h`` means "apply ``h`` first, then ``g``", so that
-:math:`(g h) \cdot x = g \cdot (h \cdot x)` — the action is a homomorphism. All
-continuous parts are float64.
+A :class:`Group` is a product of factors of :data:`geodl.symmetry._factors.FACTORS`
+(e.g. E(3) = T(3) x O(3)); its elements are :class:`GroupElement` values drawn factor by
+factor and composed. Composition ``g @ h`` means "apply ``h`` first, then ``g``".
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
-from torch import Tensor
 
-from geodl.symmetry._context import INPUT_KINDS, ActionContext, as_tuple, make_context
+from geodl.symmetry._context import INPUT_KINDS, ActionContext, infer_kind, make_context
+from geodl.symmetry._element import Coset, GroupElement
+from geodl.symmetry._factors import FACTORS, Factor, get_factor
+from geodl.symmetry._sampling import haar_orthogonal, rotation_about
 
-_F64 = torch.float64
-
-
-# ----------------------------------------------------------------------------- elements
-@dataclass(frozen=True, eq=False)
-class GroupElement:
-    """One element of a group, with its action on data.
-
-    Parameters
-    ----------
-    group : str
-        Name of the group the element was drawn from (for display).
-    rotation : Tensor or None
-        Orthogonal ``(d, d)`` float64 matrix (``det = -1`` for improper elements).
-    translation : Tensor or None
-        ``(d,)`` float64 translation.
-    perm : Tensor or None
-        ``(N,)`` long permutation of rows, ``(g . x)[i] = x[perm[i]]``.
-    shift : tuple of int or None
-        Cyclic shift of the grid axes, reduced modulo ``grid``.
-    grid : tuple of int or None
-        Sizes of the shifted axes.
-    turns : int
-        Number of quarter turns (0..3) of an image, applied after ``flip``.
-    flip : bool
-        Mirror the last image axis (applied first).
-
-    Examples
-    --------
-    >>> g = get_group("SO3").sample(2, torch.Generator().manual_seed(0))
-    >>> h = g[0] @ g[1]
-    >>> bool(torch.allclose((h @ ~h).rotation, torch.eye(3, dtype=torch.float64)))
-    True
-    """
-
-    group: str
-    rotation: Tensor | None = None
-    translation: Tensor | None = None
-    perm: Tensor | None = None
-    shift: tuple[int, ...] | None = None
-    grid: tuple[int, ...] | None = None
-    turns: int = 0
-    flip: bool = False
-
-    # -- algebra -------------------------------------------------------------------
-    def __matmul__(self, other: GroupElement) -> GroupElement:
-        if not isinstance(other, GroupElement):
-            return NotImplemented
-        a, b = self, other
-        if (a.shift is not None and (b.turns or b.flip)) or (
-            b.shift is not None and (a.turns or a.flip)
-        ):
-            if any(a.shift or ()) or any(b.shift or ()):
-                raise ValueError(
-                    "GroupElement: composing cyclic shifts with quarter turns / flips is not "
-                    "supported; check 'shift' and 'C4'/'D4' separately."
-                )
-        rot = _mul_opt(a.rotation, b.rotation)
-        # (R1, t1)(R2, t2) = (R1 R2, R1 t2 + t1)
-        trans: Tensor | None
-        if b.translation is None:
-            trans = a.translation
-        else:
-            t2 = b.translation if a.rotation is None else a.rotation @ b.translation
-            trans = t2 if a.translation is None else t2 + a.translation
-        # (g h).x = g.(h.x) = (x[p_h])[p_g] = x[p_h[p_g]]
-        if a.perm is None:
-            perm = b.perm
-        elif b.perm is None:
-            perm = a.perm
-        else:
-            if a.perm.shape != b.perm.shape:
-                raise ValueError(
-                    f"GroupElement: permutations of different sizes ({a.perm.numel()} and "
-                    f"{b.perm.numel()}) cannot be composed."
-                )
-            perm = b.perm[a.perm]
-        shift, grid = _add_shift(a, b)
-        # dihedral part T = R^k F^f:  (k1,f1)(k2,f2) = (k1 + (-1)^f1 k2, f1 xor f2)
-        turns = (a.turns + (-b.turns if a.flip else b.turns)) % 4
-        return GroupElement(
-            _join_names(a.group, b.group), rot, trans, perm, shift, grid, turns, a.flip ^ b.flip
-        )
-
-    def inverse(self) -> GroupElement:
-        """The inverse element: ``g @ g.inverse()`` is the identity."""
-        rot = None if self.rotation is None else self.rotation.T.contiguous()
-        trans = None
-        if self.translation is not None:
-            trans = -(self.translation if rot is None else rot @ self.translation)
-        perm = None if self.perm is None else torch.argsort(self.perm)
-        shift = None
-        if self.shift is not None and self.grid is not None:
-            shift = tuple((-s) % n for s, n in zip(self.shift, self.grid, strict=False))
-        turns = self.turns if self.flip else (-self.turns) % 4
-        return GroupElement(self.group, rot, trans, perm, shift, self.grid, turns, self.flip)
-
-    def __invert__(self) -> GroupElement:
-        return self.inverse()
-
-    @property
-    def is_improper(self) -> bool:
-        """True for reflections: ``det(rotation) < 0`` or a mirrored image."""
-        if self.flip:
-            return True
-        return self.rotation is not None and bool(torch.linalg.det(self.rotation) < 0)
-
-    @property
-    def coset(self) -> str:
-        """``"proper"`` or ``"improper"`` (rotations vs. reflections)."""
-        return "improper" if self.is_improper else "proper"
-
-    @property
-    def det(self) -> float:
-        """Determinant of the linear part (+1 or -1)."""
-        if self.rotation is not None:
-            return float(torch.linalg.det(self.rotation))
-        return -1.0 if self.flip else 1.0
-
-    def is_identity(self, atol: float = 1e-10) -> bool:
-        """Whether the element acts trivially."""
-        if self.rotation is not None and not torch.allclose(
-            self.rotation, torch.eye(self.rotation.shape[0], dtype=_F64), atol=atol, rtol=0
-        ):
-            return False
-        if self.translation is not None and bool(self.translation.abs().max() > atol):
-            return False
-        if self.perm is not None and not torch.equal(self.perm, torch.arange(self.perm.numel())):
-            return False
-        if self.shift is not None and any(self.shift):
-            return False
-        return self.turns == 0 and not self.flip
-
-    def allclose(self, other: GroupElement, atol: float = 1e-10) -> bool:
-        """Whether two elements act identically (up to ``atol`` on continuous parts)."""
-        return (self @ other.inverse()).is_identity(atol)
-
-    # -- action --------------------------------------------------------------------
-    def act(self, inputs: Any, kind: str) -> Any:
-        """Apply the element to one unbatched input of the given kind.
-
-        Tensors are returned in float64 (except integer ones). The input layout is
-        validated against ``kind`` (see :data:`geodl.symmetry.INPUT_KINDS`).
-        """
-        make_context(kind, inputs)
-        items = tuple(x.to(_F64) if x.is_floating_point() else x for x in as_tuple(inputs))
-        out = self._act_items(items, kind)
-        return out if isinstance(inputs, (tuple, list)) else out[0]
-
-    def _act_items(self, items: tuple[Tensor, ...], kind: str) -> tuple[Tensor, ...]:
-        if kind == "atoms":
-            species, pos = items[0], items[1]
-            if self.perm is not None:
-                species, pos = species[self.perm], pos[self.perm]
-            pos = self.act_coords(pos)
-            rest = items[2:]
-            if rest and self.rotation is not None:
-                rest = (rest[0] @ self.rotation.T,)
-            return (species, pos, *rest)
-        x = items[0]
-        if kind in ("points", "set"):
-            if self.perm is not None:
-                x = x[self.perm]
-            if kind == "points":
-                x = self.act_coords(x)
-            return (x,)
-        return (self.act_grid(x, kind),)
-
-    def act_coords(self, x: Tensor) -> Tensor:
-        """``x @ R.T + t`` on the last axis (coordinates), without permuting rows."""
-        if self.rotation is not None:
-            x = x @ self.rotation.T
-        if self.translation is not None:
-            x = x + self.translation
-        return x
-
-    def act_grid(self, x: Tensor, kind: str) -> Tensor:
-        """Shift / quarter-turn / flip the grid axes of ``x`` as for inputs of ``kind``.
-
-        Images use the last two axes, signals the last axis, sequences axis ``-2``
-        (time), so feature maps with extra leading axes are handled too.
-        """
-        if kind == "image":
-            if self.flip:
-                x = torch.flip(x, dims=(-1,))
-            if self.turns:
-                x = torch.rot90(x, self.turns, dims=(-2, -1))
-            if self.shift is not None and any(self.shift):
-                x = torch.roll(x, shifts=self.shift, dims=(-2, -1))
-            return x
-        if kind in ("signal", "sequence"):
-            if self.shift is not None and any(self.shift):
-                x = torch.roll(x, shifts=self.shift, dims=(-1,) if kind == "signal" else (-2,))
-            return x
-        return x
-
-    def __repr__(self) -> str:
-        parts = []
-        if self.rotation is not None:
-            parts.append(_describe_rotation(self.rotation, self.det))
-        if self.translation is not None:
-            parts.append("t=" + _fmt_vec(self.translation))
-        if self.perm is not None:
-            parts.append(f"perm={self.perm.tolist()}" if self.perm.numel() <= 8 else "perm=...")
-        if self.shift is not None:
-            parts.append(f"shift={self.shift}")
-        if self.turns or self.flip:
-            parts.append(f"turns={self.turns}, flip={self.flip}")
-        return f"GroupElement({self.group}: {', '.join(parts) or 'identity'})"
+__all__ = [
+    "GROUPS",
+    "Group",
+    "GroupElement",
+    "get_group",
+    "groups_acting_on",
+    "haar_orthogonal",
+    "product",
+    "rotation_about",
+]
 
 
-def _describe_rotation(R: Tensor, det: float) -> str:
-    """``"rotation 37 deg"``, ``"rotoreflection 37 deg"`` (3D: angle of -R) or
-    ``"reflection"`` (2D)."""
-    d = R.shape[0]
-    if d == 2 and det < 0:
-        return "reflection"
-    if d == 3 and det < 0:
-        R = -R
-    c = (float(torch.diagonal(R).sum()) - (1.0 if d == 3 else 0.0)) / 2
-    angle = math.degrees(math.acos(max(-1.0, min(1.0, c))))
-    return f"{'rotation' if det > 0 else 'rotoreflection'} {angle:.0f} deg"
-
-
-def _fmt_vec(t: Tensor) -> str:
-    return "(" + ", ".join(f"{float(v):.3g}" for v in t) + ")"
-
-
-def _mul_opt(a: Tensor | None, b: Tensor | None) -> Tensor | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a @ b
-
-
-def _add_shift(a: GroupElement, b: GroupElement) -> tuple[tuple[int, ...] | None, Any]:
-    if a.shift is None:
-        return b.shift, b.grid
-    if b.shift is None:
-        return a.shift, a.grid
-    if a.grid != b.grid:
-        raise ValueError(f"GroupElement: shifts on different grids {a.grid} and {b.grid}.")
-    grid = a.grid or tuple(0 for _ in a.shift)
-    return tuple(
-        (s + t) % n if n else s + t for s, t, n in zip(a.shift, b.shift, grid, strict=False)
-    ), a.grid
-
-
-def _join_names(a: str, b: str) -> str:
-    return a if a == b else f"{a}*{b}"
-
-
-# ------------------------------------------------------------------------ sampling utils
-def haar_orthogonal(
-    n: int, d: int, generator: torch.Generator | None = None, proper: bool = True
-) -> Tensor:
-    """``n`` Haar-random ``d x d`` orthogonal matrices (float64).
-
-    QR decomposition of a Gaussian matrix with the sign fix ``Q <- Q diag(sign(diag(R)))``
-    gives Haar measure on O(d) (Mezzadri 2007). With ``proper=True`` the first column of
-    matrices with ``det = -1`` is negated, which maps the Haar measure of O(d) onto that
-    of SO(d); with ``proper=False`` every matrix is an improper one (``det = -1``).
-
-    Shapes
-    ------
-    output: ``(n, d, d)``
-    """
-    a = torch.randn(n, d, d, generator=generator, dtype=_F64)
-    q, r = torch.linalg.qr(a)
-    q = q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
-    det = torch.linalg.det(q)
-    want = 1.0 if proper else -1.0
-    fix = torch.ones(n, d, dtype=_F64)
-    fix[:, 0] = torch.where(det * want < 0, -1.0, 1.0)
-    return q * fix.unsqueeze(-2)
-
-
-def _rand_perm(n: int, generator: torch.Generator | None, species: Tensor | None) -> Tensor:
-    if species is None:
-        for _ in range(8):
-            p = torch.randperm(n, generator=generator)
-            if n < 2 or not torch.equal(p, torch.arange(n)):
-                return p
-        return p
-    # random permutation within each species: sort by (species, random key)
-    species = species.to(torch.long)
-    grouped = torch.argsort(species, stable=True)
-    for _ in range(8):
-        keys = species.to(_F64) * 2.0 + torch.rand(n, generator=generator, dtype=_F64)
-        shuffled = torch.argsort(keys)
-        p = torch.empty(n, dtype=torch.long)
-        p[grouped] = shuffled
-        if not torch.equal(p, torch.arange(n)):
-            break
-    return p
-
-
-# -------------------------------------------------------------------------------- groups
 @dataclass(frozen=True)
 class Group:
     """A symmetry group: a name, the input kinds it acts on, and how to draw elements.
@@ -350,6 +52,9 @@ class Group:
         and the Lie derivative applies.
     dims : tuple of int
         Coordinate dimensions it needs for ``points`` (e.g. ``(3,)`` for SO(3)).
+    factors : tuple of str
+        Names of its factors in :data:`geodl.symmetry._factors.FACTORS` (empty: the
+        group is the factor of its own name).
 
     Examples
     --------
@@ -371,8 +76,18 @@ class Group:
         """Whether the group acts on inputs of ``kind`` (and on this input's dimension)."""
         if kind not in self.kinds:
             return False
-        if ctx is not None and kind in ("points",) and ctx.dim not in self.dims:
+        if ctx is None:
+            return True
+        if kind == "points" and ctx.dim not in self.dims:
             return False
+        if "lattice" in self._factor_names() and not any(ctx.pbc or ()):
+            return False
+        if kind == "graph":
+            gens = {k for f in self.factor_records for k in f.generators}
+            if "translation" in gens and ctx.dim is None:
+                return False
+            if "rotation" in gens and ctx.dim not in self.dims and not ctx.in_irreps:
+                return False
         return True
 
     def check_acts_on(self, kind: str, ctx: ActionContext | None = None) -> None:
@@ -386,36 +101,43 @@ class Group:
                 f"{list(self.kinds)}. Groups acting on {kind!r}: {others}."
             )
         if ctx is not None and not self.acts_on(kind, ctx):
+            if kind == "graph":
+                got = "no pos" if ctx.dim is None else f"pos of dimension {ctx.dim}"
+                raise ValueError(
+                    f"group {self.name!r} acts on graphs through node positions pos (N, "
+                    f"{'/'.join(map(str, self.dims))}) or node features with in_rep=<irreps>; "
+                    f"this graph has {got}. Pass (x, edge_index, pos) or a Data with pos, "
+                    "or in_rep=..."
+                )
             raise ValueError(
                 f"group {self.name!r} acts on {kind!r} of dimension {list(self.dims)}, got "
                 f"dimension {ctx.dim}. Use SO2/O2 for 2D points and SO3/O3/SE3/E3 for 3D."
             )
 
     # -- elements -------------------------------------------------------------------
-    def _ctx(self, ctx: ActionContext | None, kind: str | None, inputs: Any) -> ActionContext:
+    def context(
+        self, ctx: ActionContext | None = None, kind: str | None = None, inputs: Any = None
+    ) -> ActionContext:
+        """The :class:`ActionContext` of an input (given, made from ``inputs``, or the
+        natural one of the group when there is no input)."""
         if ctx is not None:
             return ctx
         if inputs is not None:
-            if kind is None:
-                from geodl.symmetry._check import infer_kind
-
-                kind = infer_kind(self, inputs)
+            kind = kind or infer_kind(self, inputs)
             c = make_context(kind, inputs)
             self.check_acts_on(kind, c)
             return c
         # no input: coordinates of the natural dimension, no rows / grid
-        kind = kind or self.kinds[0]
-        dim = 2 if self.dims == (2,) else 3
-        return ActionContext(kind, dim=dim)
+        return ActionContext(kind or self.kinds[0], dim=2 if self.dims == (2,) else 3)
 
     def identity(
         self, *, ctx: ActionContext | None = None, kind: str | None = None, inputs: Any = None
     ) -> GroupElement:
         """The identity element (acts trivially on every input)."""
-        c = self._ctx(ctx, kind, inputs)
+        c = self.context(ctx, kind, inputs)
         g = GroupElement(self.name)
-        for f in self._factor_names():
-            g = g @ _IDENTITY[f](c)
+        for f in self.factor_records:
+            g = g @ f.identity(c)
         return replace(g, group=self.name)
 
     def sample(
@@ -426,7 +148,7 @@ class Group:
         ctx: ActionContext | None = None,
         kind: str | None = None,
         inputs: Any = None,
-        coset: str | None = None,
+        coset: Coset | None = None,
     ) -> list[GroupElement]:
         """``n`` random elements (Haar-uniform for rotations).
 
@@ -437,12 +159,12 @@ class Group:
         """
         if n < 0:
             raise ValueError(f"sample: 'n' must be >= 0, got {n}.")
-        c = self._ctx(ctx, kind, inputs)
+        c = self.context(ctx, kind, inputs)
         out = []
         for _ in range(n):
             g = GroupElement(self.name)
-            for f in self._factor_names():
-                g = g @ _SAMPLERS[f](generator, c, coset)
+            for f in self.factor_records:
+                g = g @ f.sample(generator, c, coset)
             out.append(replace(g, group=self.name))
         return out
 
@@ -454,10 +176,11 @@ class Group:
             raise ValueError(
                 f"group {self.name!r} is infinite; use sample(n, generator) to draw elements."
             )
-        c = self._ctx(ctx, kind, inputs)
+        c = self.context(ctx, kind, inputs)
         els = [GroupElement(self.name)]
-        for f in self._factor_names():
-            els = [a @ b for a in els for b in _ELEMENTS[f](c)]
+        for f in self.factor_records:
+            assert f.elements is not None  # finite factors list their elements
+            els = [a @ b for a in els for b in f.elements(c)]
         return [replace(g, group=self.name) for g in els]
 
     def test_elements(
@@ -477,7 +200,17 @@ class Group:
     @property
     def has_reflections(self) -> bool:
         """Whether the group has an improper coset (tested separately by the checks)."""
-        return any(f in ("O2", "O3", "E3", "E2", "D4") for f in self._factor_names())
+        return any(f.improper for f in self.factor_records)
+
+    @property
+    def interpolated(self) -> bool:
+        """Whether some element acts by interpolation (approximate by construction)."""
+        return any(f.interpolated for f in self.factor_records)
+
+    @property
+    def factor_records(self) -> tuple[Factor, ...]:
+        """The :class:`Factor` records of the group, in the order elements are drawn."""
+        return tuple(get_factor(f) for f in self.factors or (self.name,))
 
     def _factor_names(self) -> tuple[str, ...]:
         return self.factors or (self.name,)
@@ -486,163 +219,35 @@ class Group:
         return self.name
 
 
-# -- primitive samplers: (generator, ctx, coset) -> element -------------------------------
-def _rot(d: int, proper_only: bool) -> Callable[..., GroupElement]:
-    def sample(gen: torch.Generator | None, ctx: ActionContext, coset: str | None) -> GroupElement:
-        dim = ctx.dim or d
-        if proper_only or coset == "proper":
-            proper = True
-        elif coset == "improper":
-            proper = False
-        else:
-            proper = bool(torch.rand((), generator=gen) < 0.5)
-        return GroupElement("", rotation=haar_orthogonal(1, dim, gen, proper)[0])
-
-    return sample
+def _of(factor: Factor) -> Group:
+    return Group(
+        factor.name,
+        factor.kinds,
+        factor.description,
+        finite=factor.finite,
+        continuous=factor.continuous,
+        dims=factor.dims,
+    )
 
 
-def _trans(gen: torch.Generator | None, ctx: ActionContext, coset: str | None) -> GroupElement:
-    dim = ctx.dim or 3
-    return GroupElement("", translation=torch.randn(dim, generator=gen, dtype=_F64) * ctx.scale)
+def _named(name: str, description: str, *factors: str) -> Group:
+    return replace(product(*factors), name=name, description=description)
 
 
-def _perm(gen: torch.Generator | None, ctx: ActionContext, coset: str | None) -> GroupElement:
-    if ctx.n is None:
-        raise ValueError(
-            "permutation: the number of rows is needed; pass inputs=... (and kind=...) or ctx=."
-        )
-    return GroupElement("", perm=_rand_perm(ctx.n, gen, ctx.species))
-
-
-def _shift(gen: torch.Generator | None, ctx: ActionContext, coset: str | None) -> GroupElement:
-    if ctx.grid is None:
-        raise ValueError("shift: the grid size is needed; pass inputs=... (and kind=...).")
-    grid = ctx.grid
-    while True:
-        s = tuple(int(torch.randint(0, n, (), generator=gen)) for n in grid)
-        if any(s) or all(n == 1 for n in grid):
-            return GroupElement("", shift=s, grid=grid)
-
-
-def _dihedral(flips: bool) -> Callable[..., GroupElement]:
-    def sample(gen: torch.Generator | None, ctx: ActionContext, coset: str | None) -> GroupElement:
-        turns = int(torch.randint(0, 4, (), generator=gen))
-        if not flips or coset == "proper":
-            flip = False
-        elif coset == "improper":
-            flip = True
-        else:
-            flip = bool(torch.randint(0, 2, (), generator=gen))
-        return GroupElement("", turns=turns, flip=flip)
-
-    return sample
-
-
-def _identity_el(ctx: ActionContext) -> GroupElement:
-    return GroupElement("")
-
-
-def _shift_identity(ctx: ActionContext) -> GroupElement:
-    grid = ctx.grid or ()
-    return GroupElement("", shift=tuple(0 for _ in grid), grid=grid)
-
-
-def _check_square(ctx: ActionContext) -> None:
-    if ctx.grid is not None and len(set(ctx.grid)) != 1:
-        raise ValueError(
-            f"C4/D4: quarter turns need a square image, got H, W = {ctx.grid}. "
-            "Crop or pad the image to H == W."
-        )
-
-
-def _c4_elements(ctx: ActionContext) -> list[GroupElement]:
-    _check_square(ctx)
-    return [GroupElement("", turns=k) for k in range(4)]
-
-
-def _d4_elements(ctx: ActionContext) -> list[GroupElement]:
-    _check_square(ctx)
-    return [GroupElement("", turns=k, flip=f) for f in (False, True) for k in range(4)]
-
-
-def _c4_sample(gen: torch.Generator | None, ctx: ActionContext, coset: str | None) -> GroupElement:
-    _check_square(ctx)
-    return _dihedral(False)(gen, ctx, coset)
-
-
-def _d4_sample(gen: torch.Generator | None, ctx: ActionContext, coset: str | None) -> GroupElement:
-    _check_square(ctx)
-    return _dihedral(True)(gen, ctx, coset)
-
-
-def _trivial_sample(
-    gen: torch.Generator | None, ctx: ActionContext, coset: str | None
-) -> GroupElement:
-    return GroupElement("")
-
-
-_SAMPLERS: dict[str, Callable[..., GroupElement]] = {
-    "trivial": _trivial_sample,
-    "permutation": _perm,
-    "translation": _trans,
-    "SO2": _rot(2, True),
-    "O2": _rot(2, False),
-    "SO3": _rot(3, True),
-    "O3": _rot(3, False),
-    "shift": _shift,
-    "time-shift": _shift,
-    "C4": _c4_sample,
-    "D4": _d4_sample,
-}
-_SAMPLERS["SE3"] = lambda g, c, k: _trans(g, c, k) @ _SAMPLERS["SO3"](g, c, k)
-_SAMPLERS["E3"] = lambda g, c, k: _trans(g, c, k) @ _SAMPLERS["O3"](g, c, k)
-_SAMPLERS["SE2"] = lambda g, c, k: _trans(g, c, k) @ _SAMPLERS["SO2"](g, c, k)
-_SAMPLERS["E2"] = lambda g, c, k: _trans(g, c, k) @ _SAMPLERS["O2"](g, c, k)
-
-_IDENTITY: dict[str, Callable[[ActionContext], GroupElement]] = {
-    name: _identity_el for name in _SAMPLERS
-}
-_IDENTITY["shift"] = _shift_identity
-_IDENTITY["time-shift"] = _shift_identity
-
-_ELEMENTS: dict[str, Callable[[ActionContext], list[GroupElement]]] = {
-    "trivial": lambda c: [GroupElement("")],
-    "C4": _c4_elements,
-    "D4": _d4_elements,
-}
-
-_GEOM = ("points", "atoms")
-#: name -> Group: every registered group.
-_REGISTRY: dict[str, Group] = {
-    g.name: g
-    for g in [
-        Group("trivial", tuple(INPUT_KINDS), "{e}: only the identity", finite=True),
-        Group(
-            "permutation",
-            ("points", "set", "atoms"),
-            "S_N: reorder rows (atoms: only atoms of equal species)",
-        ),
-        Group("translation", _GEOM, "T(d): x -> x + t", continuous=True),
-        Group("SO2", ("points",), "SO(2): x -> R x, det R = +1", continuous=True, dims=(2,)),
-        Group("O2", ("points",), "O(2): x -> R x, R^T R = 1", continuous=True, dims=(2,)),
-        Group("SE2", ("points",), "SE(2): x -> R x + t, det R = +1", continuous=True, dims=(2,)),
-        Group("E2", ("points",), "E(2): x -> R x + t, R in O(2)", continuous=True, dims=(2,)),
-        Group("SO3", _GEOM, "SO(3): x -> R x, det R = +1", continuous=True, dims=(3,)),
-        Group(
-            "O3", _GEOM, "O(3): x -> R x, R^T R = 1 (with reflections)", continuous=True, dims=(3,)
-        ),
-        Group("SE3", _GEOM, "SE(3): x -> R x + t, det R = +1", continuous=True, dims=(3,)),
-        Group("E3", _GEOM, "E(3): x -> R x + t, R in O(3)", continuous=True, dims=(3,)),
-        Group("shift", ("image", "signal"), "Z_H x Z_W (Z_L): cyclic shifts of the grid"),
-        Group(
-            "C4", ("image",), "C4: rotations of a square image by multiples of 90 deg", finite=True
-        ),
-        Group("D4", ("image",), "D4: 90-degree rotations and mirror images", finite=True),
-        Group("time-shift", ("sequence",), "Z_T: cyclic shifts of the time axis"),
-    ]
-}
-#: Registered group names and one-line descriptions.
-GROUPS: dict[str, str] = {name: g.description for name, g in _REGISTRY.items()}
+def _build_registry() -> dict[str, Group]:
+    g = {name: _of(f) for name, f in FACTORS.items()}
+    named = {
+        "SE2": _named("SE2", "SE(2): x -> R x + t, det R = +1", "translation", "SO2"),
+        "E2": _named("E2", "E(2): x -> R x + t, R in O(2)", "translation", "O2"),
+        "SE3": _named("SE3", "SE(3): x -> R x + t, det R = +1", "translation", "SO3"),
+        "E3": _named("E3", "E(3): x -> R x + t, R in O(3)", "translation", "O3"),
+    }
+    order = ["trivial", "permutation", "translation", "SO2", "O2", "SE2", "E2", "SO3", "O3"]
+    order += ["SE3", "E3", "shift", "C4", "D4", "time-shift"]
+    everything = {**g, **named}
+    return {name: everything[name] for name in order} | {
+        k: v for k, v in everything.items() if k not in order
+    }
 
 
 def get_group(name: str | Group) -> Group:
@@ -656,7 +261,7 @@ def get_group(name: str | Group) -> Group:
     Examples
     --------
     >>> get_group("SO3").kinds
-    ('points', 'atoms')
+    ('points', 'atoms', 'graph', 'irreps')
     >>> get_group("E3 x permutation").name
     'E3*permutation'
     """
@@ -668,6 +273,8 @@ def get_group(name: str | Group) -> Group:
         if sep in name:
             return product(*[get_group(p.strip()) for p in name.split(sep)])
     key = name.strip()
+    if key not in _REGISTRY and len(key) > 1 and key[0] in "CD" and key[1:].isdigit():
+        return _of(get_factor(key))  # C<N> / D<N>, made on demand (not audited by default)
     if key not in _REGISTRY:
         lower = {k.lower().replace("(", "").replace(")", ""): k for k in _REGISTRY}
         key = lower.get(key.lower().replace("(", "").replace(")", ""), key)
@@ -689,9 +296,9 @@ def product(*groups: str | Group) -> Group:
     --------
     >>> G = product("E3", "permutation")
     >>> G.kinds
-    ('points', 'atoms')
+    ('points', 'atoms', 'graph')
     """
-    gs = [get_group(g) for g in groups]
+    gs = [g if isinstance(g, Group) else _lookup(g) for g in groups]
     if len(gs) == 0:
         raise ValueError("product: expected at least one group, got none.")
     if len(gs) == 1:
@@ -702,22 +309,27 @@ def product(*groups: str | Group) -> Group:
             f"product: groups {[g.name for g in gs]} have no input kind in common "
             f"({[list(g.kinds) for g in gs]})."
         )
-    grids = [g for g in gs if set(g._factor_names()) & {"shift", "C4", "D4", "time-shift"}]
-    if len(grids) > 1:
+    if sum(any(f.grid for f in g.factor_records) for g in gs) > 1:
         raise ValueError(
-            "product: combining shifts with C4/D4 is not supported; check them separately."
+            "product: combining shifts with C4/D4 (or other grid groups) is not supported; "
+            "check them separately."
         )
-    dims = tuple(d for d in (2, 3) if all(d in g.dims for g in gs))
-    factors: tuple[str, ...] = tuple(f for g in gs for f in g._factor_names())
     return Group(
         "*".join(g.name for g in gs),
         kinds,
         " x ".join(g.description.split(":")[0] for g in gs),
         finite=all(g.finite for g in gs),
         continuous=any(g.continuous for g in gs),
-        dims=dims,
-        factors=factors,
+        dims=tuple(d for d in (2, 3) if all(d in g.dims for g in gs)),
+        factors=tuple(f for g in gs for f in g._factor_names()),
     )
+
+
+def _lookup(name: str) -> Group:
+    # while the registry is being built, factors resolve directly
+    if "_REGISTRY" not in globals() and name in FACTORS:
+        return _of(FACTORS[name])
+    return get_group(name)
 
 
 def groups_acting_on(kind: str, ctx: ActionContext | None = None) -> list[Group]:
@@ -731,9 +343,7 @@ def groups_acting_on(kind: str, ctx: ActionContext | None = None) -> list[Group]
     ]
 
 
-def rotation_about(axis: Sequence[float], angle: float) -> Tensor:
-    """Rotation matrix (float64) by ``angle`` radians about ``axis`` (Rodrigues)."""
-    a = torch.as_tensor(axis, dtype=_F64)
-    a = a / a.norm()
-    k = torch.tensor([[0.0, -a[2], a[1]], [a[2], 0.0, -a[0]], [-a[1], a[0], 0.0]], dtype=_F64)
-    return torch.eye(3, dtype=_F64) + math.sin(angle) * k + (1 - math.cos(angle)) * k @ k
+#: name -> Group: every registered group.
+_REGISTRY: dict[str, Group] = _build_registry()
+#: Registered group names and one-line descriptions.
+GROUPS: dict[str, str] = {name: g.description for name, g in _REGISTRY.items()}

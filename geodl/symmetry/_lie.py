@@ -22,9 +22,10 @@ from typing import Any
 
 import torch
 
-from geodl.symmetry._check import _resolve, call_model, eval_mode
 from geodl.symmetry._context import cast, to_float64
-from geodl.symmetry._groups import GroupElement
+from geodl.symmetry._element import GroupElement
+from geodl.symmetry._measure import resolve
+from geodl.symmetry._outputs import call_model, eval_mode
 from geodl.symmetry._reps import apply_rep
 from geodl.symmetry._tolerance import TINY, model_device, model_dtype
 
@@ -111,7 +112,7 @@ def lie_derivative(
     >>> max(d.values()) < 1e-6
     True
     """
-    G, kind, ctx = _resolve(group, inputs, kind)
+    G, kind, ctx = resolve(group, inputs, kind)
     if not G.continuous:
         raise ValueError(
             f"lie_derivative: group {G.name!r} is discrete; use a continuous group "
@@ -120,12 +121,8 @@ def lie_derivative(
     dt = model_dtype(model, inputs)
     x64 = to_float64(inputs)
     float_idx = [i for i, t in enumerate(x64) if t.is_floating_point()]
-    gens = _gen(
-        any(f in ("SO2", "O2", "SO3", "O3", "SE3", "E3", "SE2", "E2") for f in G._factor_names()),
-        any(f in ("translation", "SE3", "E3", "SE2", "E2") for f in G._factor_names()),
-        ctx.dim or 3,
-        step,
-    )
+    kinds = {k for f in G.factor_records for k in f.generators}
+    gens = _gen("rotation" in kinds, "translation" in kinds, ctx.dim or 3, step)
     dev = model_device(model, inputs)
     base = cast(x64, dt, dev)
 
@@ -142,7 +139,7 @@ def lie_derivative(
     with eval_mode(model):
         (_, y0), *_ = call_model(model, base)
         for name, gp, gm in gens:
-            xp, xm = gp._act_items(x64, kind), gm._act_items(x64, kind)
+            xp, xm = gp.act_items(x64, kind), gm.act_items(x64, kind)
             tangents = tuple(
                 ((xp[i] - xm[i]) / (2 * step)).to(device=dev, dtype=dt) for i in float_idx
             )

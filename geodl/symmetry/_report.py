@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+#: The verdict of a check.
+Verdict = Literal["exact", "approximate", "broken", "vacuous"]
+#: Where a non-exact error on a grid sits.
+Where = Literal["boundary", "interior"]
+#: Worst first: the verdict of several outputs is the worst non-vacuous one.
+SEVERITY: dict[str, int] = {"broken": 3, "approximate": 2, "exact": 1, "vacuous": 0}
 
 
 @dataclass
 class ElementError:
-    """Error of one group element: ``abs = ||f(g x) - rho(g) f(x)||``, ``rel = abs / ||f(x)||``."""
+    """Error of one group element: ``abs = ||f(g x) - rho(g) f(x)||`` and ``rel = abs / S``
+    with ``S`` the scale of the input-dependent part of the output."""
 
     element: str
     coset: str
@@ -30,44 +38,48 @@ class SymmetryReport:
     out_rep : str
         Representation the output was compared with.
     verdict : str
-        ``"exact"`` (``max_rel_error <= tolerance``: round-off), ``"approximate"``
-        (error confined to the boundary of a grid, or ``<= approx_tolerance``) or
-        ``"broken"`` (otherwise, and for any NaN / inf output).
+        ``"exact"`` (every error within the round-off allowance), ``"approximate"``
+        (error confined to the boundary of a grid, within ``approx_tolerance``, within
+        the measured noise of a non-deterministic model, or a group acting by
+        interpolation), ``"broken"`` (otherwise, and for any NaN / inf output) or
+        ``"vacuous"`` (nothing was compared: empty or constant output, no tested
+        element, or an input fixed by every element). With several outputs: the worst
+        non-vacuous verdict of :attr:`outputs`.
     max_rel_error, max_abs_error : float
-        Worst case over the tested elements (``inf`` when an output was not finite).
+        Worst case over the tested elements (``inf`` when an output was not finite);
+        relative to :attr:`scale`.
     tolerance : float
-        Round-off tolerance for the model's dtype (see ``EXACT_TOLERANCE``).
+        The largest relative error still exact (round-off allowance / scale).
     approx_tolerance : float
-        Largest relative error still called approximate off grids (equals ``tolerance``
-        unless you set ``approx_tol``).
+        Largest relative error still called approximate off grids.
     dtype : str
         The dtype the model computes in (parameters, else inputs).
     errors : list of ElementError
         One entry per tested element.
     cosets : dict
-        Worst relative error per coset (``"proper"`` / ``"improper"``): reflections are
-        reported separately from rotations.
+        Worst relative error per coset (``"proper"`` / ``"improper"``).
     where : str or None
-        On images, signals and sequences, for a non-exact verdict: ``"boundary"`` when
-        the break is a boundary effect (the error of an output map lies within
-        ``boundary_width`` cells of the edges or the seam of the shift; a pooled output is
-        equivariant once the input's outer ``boundary_width`` cells are zero), else
-        ``"interior"``. Decides approximate vs. broken there.
+        On grids, for a non-exact verdict: ``"boundary"`` or ``"interior"``.
     culprit : str or None
-        First submodule (forward-hook order) whose output stopped transforming like any
-        representation it could have (see :func:`localize`).
+        First submodule whose output stopped transforming (see :func:`localize`).
     noise_floor : float
-        Relative change of the output when the input is perturbed by one rounding unit
-        of the model's dtype (the model's own round-off level).
+        Relative change of the output when the input moves by one rounding unit.
+    scale : float
+        :math:`S`, the size of the input-dependent part of the output.
+    deterministic : bool
+        Whether repeated calls on the same input returned the same output.
+    spread : float
+        Relative spread of repeated calls on the same input (0 when deterministic).
+    outputs : dict of SymmetryReport
+        One full report per named output of dict / tuple outputs (empty for one tensor).
     warnings : list of str
-        E.g. the input was a fixed point of every tested element (vacuous check), or the
-        tolerance was raised above the noise floor.
+        E.g. the check is vacuous, the model amplifies round-off, it is non-deterministic.
     """
 
     group: str
     kind: str
     out_rep: str
-    verdict: str
+    verdict: Verdict
     max_rel_error: float
     max_abs_error: float
     tolerance: float
@@ -75,20 +87,24 @@ class SymmetryReport:
     dtype: str
     errors: list[ElementError] = field(default_factory=list)
     cosets: dict[str, float] = field(default_factory=dict)
-    where: str | None = None
+    where: Where | None = None
     boundary_width: int | None = None
     culprit: str | None = None
     trace: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     nonfinite: bool = False
     noise_floor: float = 0.0
+    scale: float = 0.0
+    deterministic: bool = True
+    spread: float = 0.0
+    outputs: dict[str, SymmetryReport] = field(default_factory=dict)
     declared: str | None = None
     note: str = ""
 
     @property
     def holds(self) -> bool:
-        """True unless the verdict is ``"broken"``."""
-        return self.verdict != "broken"
+        """True for ``"exact"`` and ``"approximate"`` (not for broken or vacuous)."""
+        return self.verdict in ("exact", "approximate")
 
     @property
     def matches_declaration(self) -> bool | None:
@@ -104,7 +120,7 @@ class SymmetryReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: ``group, verdict, max_rel_error, max_abs_error, tolerance,
-        dtype`` plus details (non-finite errors become ``None``)."""
+        dtype`` plus details (non-finite errors become ``None``; ``outputs`` nested)."""
 
         def num(x: float) -> float | None:
             return float(x) if math.isfinite(x) else None
@@ -114,9 +130,9 @@ class SymmetryReport:
             "verdict": self.verdict,
             "max_rel_error": num(self.max_rel_error),
             "max_abs_error": num(self.max_abs_error),
-            "tolerance": self.tolerance,
+            "tolerance": num(self.tolerance),
             "dtype": self.dtype,
-            "approx_tolerance": self.approx_tolerance,
+            "approx_tolerance": num(self.approx_tolerance),
             "kind": self.kind,
             "out_rep": self.out_rep,
             "cosets": {k: num(v) for k, v in self.cosets.items()},
@@ -124,8 +140,12 @@ class SymmetryReport:
             "culprit": self.culprit,
             "nonfinite": self.nonfinite,
             "noise_floor": num(self.noise_floor),
+            "scale": num(self.scale),
+            "deterministic": self.deterministic,
+            "spread": num(self.spread),
             "n_elements": len(self.errors),
             "warnings": list(self.warnings),
+            "outputs": {k: r.to_dict() for k, r in self.outputs.items()},
         }
         if self.declared is not None:
             d["declared"] = self.declared
@@ -144,6 +164,8 @@ class SymmetryReport:
             extra.append(f"first break: {self.culprit}")
         if self.nonfinite:
             extra.append("non-finite output")
+        if not self.deterministic:
+            extra.append(f"non-deterministic, spread {self.spread:.1e}")
         tail = f" ({'; '.join(extra)})" if extra else ""
         return (
             f"{self.group} on {self.kind} -> {self.out_rep}: {self.verdict}, max rel error "
@@ -154,6 +176,8 @@ class SymmetryReport:
         lines = [self.summary()]
         for e in self.errors:
             lines.append(f"  {e.element:<44} {e.coset:<9} rel {e.rel:.3e}  abs {e.abs:.3e}")
+        for label, r in self.outputs.items():
+            lines.append(f"  output {label!r}: {r.summary()}")
         if self.where == "boundary":
             lines.append(
                 f"  the error is confined to {self.boundary_width} cell(s) from the edges/seams"

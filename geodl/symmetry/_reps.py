@@ -23,12 +23,13 @@ any e3nn irreps string, e.g. ``"2x0e + 1x1o"``
 
 from __future__ import annotations
 
-import functools
-
 import torch
 from torch import Tensor
 
-from geodl.symmetry._groups import GroupElement
+from geodl.symmetry._element import GroupElement
+from geodl.symmetry._wigner import irreps as _irreps
+from geodl.symmetry._wigner import irreps_matrix
+from geodl.symmetry._wigner import looks_like_irreps as _looks_like_irreps
 
 #: Representation names (besides e3nn irreps strings) and what they mean.
 REPRESENTATIONS: dict[str, str] = {
@@ -41,21 +42,12 @@ REPRESENTATIONS: dict[str, str] = {
     "per-point:<rep>": "rows permuted, each row transforms by <rep> (e.g. per-point:vector)",
     "pairwise[:<rep>]": "(N, N, ...) rows and columns permuted",
     "<irreps>": "an e3nn irreps string such as '2x0e + 1x1o' (D_from_matrix)",
+    "regular:<C_N|D_N>": "group-CNN feature map (..., |G|, H, W): the grid rotates and the "
+    "fibre axis is permuted by the regular representation",
+    "quotient:<D_N>": "feature map (..., N, H, W) on the cosets D_N / {e, flip}",
 }
 
 _BASE = ("invariant", "equivariant", "vector", "pseudovector", "rank2")
-
-
-@functools.lru_cache(maxsize=64)
-def _irreps(text: str):  # noqa: ANN202 - e3nn type imported lazily
-    from e3nn import o3
-
-    return o3.Irreps(text)
-
-
-def _looks_like_irreps(text: str) -> bool:
-    t = text.replace(" ", "")
-    return bool(t) and t[-1] in "eo" and any(c.isdigit() for c in t)
 
 
 def validate_rep(rep: str) -> str:
@@ -67,6 +59,9 @@ def validate_rep(rep: str) -> str:
     if head in ("per-point", "pairwise"):
         if inner:
             validate_rep(inner)
+        return rep
+    if head in ("regular", "quotient"):
+        fibre_group(rep)
         return rep
     if rep in _BASE:
         return rep
@@ -118,50 +113,6 @@ def _point_rep(rep: str, g: GroupElement, y: Tensor) -> Tensor:
     return y @ D.T
 
 
-_PROBES: dict[int, Tensor] = {}
-
-
-def _probe_points(l: int) -> Tensor:
-    if l not in _PROBES:
-        gen = torch.Generator().manual_seed(1234 + l)
-        _PROBES[l] = torch.randn(4 * l + 8, 3, generator=gen, dtype=torch.float64)
-    return _PROBES[l]
-
-
-def irreps_matrix(irreps: str, R: Tensor) -> Tensor:
-    r"""Matrix :math:`D(R)` of an e3nn irreps string, accurate to float64 round-off.
-
-    Equal to ``e3nn.o3.Irreps(irreps).D_from_matrix(R)`` (same basis: the one in which
-    ``e3nn.o3.spherical_harmonics`` is equivariant; parity :math:`p^{[\det R < 0]}` for
-    improper :math:`R`), but each block is solved from :math:`Y_l(R x) = D_l(R) Y_l(x)`
-    on probe points in float64, because e3nn's Wigner matrices carry float32 constants
-    (errors ~1e-7 that would look like a float64 symmetry break).
-
-    Shapes
-    ------
-    R: ``(3, 3)``; output: ``(dim, dim)``.
-    """
-    from e3nn import o3
-
-    ir = _irreps(irreps)
-    R = R.to(torch.float64)
-    det = float(torch.linalg.det(R))
-    proper = R * (1.0 if det > 0 else -1.0)
-    blocks = []
-    cache: dict[int, Tensor] = {}
-    for mul, (l, p) in ir:
-        if l not in cache:
-            x = _probe_points(l)
-            y0 = o3.spherical_harmonics(l, x, normalize=True, normalization="component")
-            y1 = o3.spherical_harmonics(l, x @ proper.T, normalize=True, normalization="component")
-            cache[l] = torch.linalg.lstsq(y0, y1).solution.T
-        sign = float(p) if det < 0 else 1.0
-        blocks += [sign * cache[l]] * mul
-    if not blocks:
-        return torch.zeros(0, 0, dtype=torch.float64)
-    return torch.block_diag(*blocks)
-
-
 def apply_rep(rep: str, g: GroupElement, y: Tensor, kind: str) -> Tensor:
     r"""Return :math:`\rho(g)\, y` for an output ``y`` (float64) of a model on ``kind`` inputs.
 
@@ -197,11 +148,16 @@ def apply_rep(rep: str, g: GroupElement, y: Tensor, kind: str) -> Tensor:
         return _point_rep(inner, g, y)
     if rep == "equivariant":
         return _equivariant(g, y, kind)
+    if head in ("regular", "quotient"):
+        return _fibre(rep, g, y, kind)
+    if kind in ("graph", "irreps") and rep != "invariant" and g.perm is not None:
+        if y.ndim >= 1 and y.shape[0] == g.perm.numel():
+            y = y[g.perm]  # node outputs of a graph-level rep (e.g. irreps per node)
     return _point_rep(rep, g, y)
 
 
 def _equivariant(g: GroupElement, y: Tensor, kind: str) -> Tensor:
-    if kind in ("points", "atoms", "set"):
+    if kind in ("points", "atoms", "set", "graph", "irreps"):
         if g.perm is not None:
             if y.ndim == 0 or y.shape[0] != g.perm.numel():
                 raise ValueError(
@@ -209,8 +165,9 @@ def _equivariant(g: GroupElement, y: Tensor, kind: str) -> Tensor:
                     f"({g.perm.numel()}), got shape {tuple(y.shape)}."
                 )
             y = y[g.perm]
-        if kind != "set" and (g.rotation is not None or g.translation is not None):
-            dim = g.rotation.shape[0] if g.rotation is not None else g.translation.shape[0]
+        linear = g.rotation if g.rotation is not None else g.translation
+        if kind in ("points", "atoms") and linear is not None:
+            dim = linear.shape[0]
             if y.shape[-1] != dim:
                 raise ValueError(
                     f"out_rep 'equivariant': coordinates-like output must end in {dim}, got "
@@ -224,3 +181,50 @@ def _equivariant(g: GroupElement, y: Tensor, kind: str) -> Tensor:
             f"{tuple(y.shape)}; use 'invariant' for pooled outputs."
         )
     return g.act_grid(y, kind)
+
+
+def fibre_group(rep: str) -> tuple[str, bool, int]:
+    """``(kind, flips, N)`` of a fibre representation ``regular:C8`` / ``quotient:D4``."""
+    head, _, inner = rep.partition(":")
+    name = inner.strip()
+    ok = len(name) > 1 and name[0] in "CD" and name[1:].isdigit() and int(name[1:]) >= 1
+    if not ok or (head == "quotient" and name[0] != "D"):
+        raise ValueError(
+            f"out_rep {rep!r}: expected 'regular:C<N>', 'regular:D<N>' or 'quotient:D<N>' "
+            "(e.g. 'regular:C4' for a C4 group-CNN feature map (..., 4, H, W))."
+        )
+    return head, name[0] == "D", int(name[1:])
+
+
+def _fibre_source(rep: str, g: GroupElement) -> list[int]:
+    """``src[h]``: the fibre index whose value lands on ``h``, i.e. ``g^-1 h``."""
+    head, flips, n = fibre_group(rep)
+    if (g.turns * n) % g.order:
+        raise ValueError(f"out_rep {rep!r}: the element {g!r} is not in the group of {rep}.")
+    if g.flip and not flips:
+        raise ValueError(f"out_rep {rep!r}: C_N has no mirror images; use regular:D{n}.")
+    a = g.turns * n // g.order
+    inv_a, inv_f = (a, 1) if g.flip else ((-a) % n, 0)  # g^-1 as (k, f)
+
+    def times(k1: int, f1: int, k2: int, f2: int) -> tuple[int, int]:
+        return (k1 + (-k2 if f1 else k2)) % n, f1 ^ f2
+
+    if head == "quotient":  # cosets r^k {e, F}: g . k = a + (-1)^f k
+        return [times(inv_a, inv_f, k, 0)[0] for k in range(n)]
+    src = []
+    for f in (0, 1) if flips else (0,):
+        for k in range(n):
+            k2, f2 = times(inv_a, inv_f, k, f)
+            src.append(f2 * n + k2)
+    return src
+
+
+def _fibre(rep: str, g: GroupElement, y: Tensor, kind: str) -> Tensor:
+    """A group-CNN feature map ``(..., F, H, W)``: rotate the grid, permute the fibre."""
+    src = _fibre_source(rep, g)
+    if kind != "image" or y.ndim < 3 or y.shape[-3] != len(src):
+        raise ValueError(
+            f"out_rep {rep!r}: expected an image feature map (..., {len(src)}, H, W), got "
+            f"shape {tuple(y.shape)} for {kind!r} inputs."
+        )
+    return g.act_grid(y, "image")[..., src, :, :]

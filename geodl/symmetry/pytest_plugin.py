@@ -7,7 +7,9 @@ Provides the ``symmetry`` fixture and the ``symmetry`` marker::
         symmetry.assert_equivariant(model, "SO3", x, "per-point:vector")
 
 The fixture is a :class:`SymmetryFixture`; each method forwards to the function of the
-same name in :mod:`geodl.symmetry` with a fixed seed, so failures are reproducible.
+same name in :mod:`geodl.symmetry` with a fixed seed, so failures are reproducible. A
+check that compared nothing (verdict ``"vacuous"``: empty or constant output, no tested
+element, an input fixed by the group) fails the test unless ``allow_vacuous=True``.
 This module imports nothing heavy: it is loaded in every pytest run.
 """
 
@@ -35,11 +37,23 @@ class SymmetryFixture:
         __tracebackhide__ = True
         import geodl.symmetry as sym
 
-        if name not in ("audit", "get_group"):
+        if name not in ("audit", "get_group", "check_calculator"):
             kwargs.setdefault("seed", self.seed)
+        allow_vacuous = kwargs.pop("allow_vacuous", False)
+        if name.startswith("assert_") and name != "assert_declarations":
+            kwargs["allow_vacuous"] = allow_vacuous
         result = getattr(sym, name)(*args, **kwargs)
-        if hasattr(result, "verdict"):
-            self.reports.append(result)
+        reports = list(result) if name == "audit" else [result]
+        for r in reports:
+            if hasattr(r, "verdict"):
+                self.reports.append(r)
+                if r.verdict == "vacuous" and not allow_vacuous:
+                    pytest.fail(
+                        f"the symmetry check compared nothing (verdict 'vacuous'): {r.summary()}\n"
+                        f"{'; '.join(r.warnings)}\nUse a generic input and a non-constant output, "
+                        "or pass allow_vacuous=True.",
+                        pytrace=False,
+                    )
         return result
 
     def assert_invariant(self, model: Any, group: Any, inputs: Any, **kwargs: Any) -> Any:
@@ -83,6 +97,10 @@ class SymmetryFixture:
         """:func:`geodl.symmetry.audit` (table + JSON of every group)."""
         kwargs.setdefault("seed", self.seed)
         return self._call("audit", model, input_spec, out_rep, **kwargs)
+
+    def check_calculator(self, calc: Any, atoms: Any, **kwargs: Any) -> Any:
+        """Report of :func:`geodl.symmetry.check_calculator` (energy, forces, stress)."""
+        return self._call("check_calculator", calc, atoms, **kwargs)
 
     def get_group(self, name: str) -> Any:
         """:func:`geodl.symmetry.get_group`."""

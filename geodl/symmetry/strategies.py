@@ -24,8 +24,10 @@ import torch
 from hypothesis import strategies as st
 from torch import Tensor
 
-from geodl.symmetry._context import make_context
-from geodl.symmetry._groups import GroupElement, get_group, haar_orthogonal
+from geodl.symmetry._context import infer_kind, make_context
+from geodl.symmetry._element import GroupElement
+from geodl.symmetry._groups import get_group
+from geodl.symmetry._sampling import haar_orthogonal
 
 __all__ = [
     "generators",
@@ -202,8 +204,6 @@ def group_elements(draw: Any, group: str, inputs: Any, kind: str | None = None) 
     """Elements of ``group`` able to act on ``inputs`` (drawn from a seed)."""
     G = get_group(group)
     if kind is None:
-        from geodl.symmetry._check import infer_kind
-
         kind = infer_kind(G, inputs)
     ctx = make_context(kind, inputs)
     gen = torch.Generator().manual_seed(draw(seeds()))

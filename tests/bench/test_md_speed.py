@@ -1,4 +1,4 @@
-"""Smoke test of ``geodl bench md-speed`` (quick: two tiny cells, in-process)."""
+"""Smoke test of ``geodl bench md-speed`` (quick: two tiny cells, in-process, geodl only)."""
 
 from __future__ import annotations
 
@@ -8,22 +8,22 @@ import math
 import pytest
 
 from geodl.bench import resolve_benchmark
+from geodl.bench._md_peers import deepmd_input
 from geodl.bench.md_speed import build_system, scaling_exponent
 
 
 def test_md_speed_quick() -> None:
-    result = resolve_benchmark("md-speed")(seed=1, quick=True, sizes=[[1, 1, 2], [2, 2, 2]])
+    result = resolve_benchmark("md-speed")(seed=1, quick=True, sizes=[[2, 2, 2], [3, 3, 3]])
     assert result["task"] == "md-speed" and result["seed"] == 1
     rows = result["results"]
-    for n in (8, 32):
-        row = rows[f"geodl N={n}"]
-        assert row["atoms"] == n and row["atoms_per_s"] > 0 and row["peak_rss_mb"] > 0
-        assert row["edges"] > 0 and row["model_ms"] > 0
-    assert rows["DeePMD-kit 3.1 (pt, se_e2_a) N=6912"]["atoms_per_s"] == "OOM"
-    assert math.isfinite(result["scaling_exponent"])
-    scaling = rows["scaling exponent (1 = linear)"]
-    assert scaling["from_atoms"] == 8 and scaling["to_atoms"] == 32
-    assert math.isfinite(scaling["exponent_cpu"])
+    for engine in ("geodl", "geodl-compressed"):
+        for n in (32, 108):
+            row = rows[f"{engine} t=1 N={n}"]
+            assert row["atoms"] == n and row["atoms_per_s"] > 0 and row["ms_per_step"] > 0
+            assert row["peak_rss_mb"] > 0 and row["mb_per_atom"] >= 0
+        scaling = rows[f"scaling {engine} t=1 (1 = linear)"]
+        assert scaling["from_atoms"] == 32 and scaling["to_atoms"] == 108
+        assert math.isfinite(scaling["exponent_cpu"])
     json.dumps(result)
 
 
@@ -33,6 +33,10 @@ def test_md_speed_options() -> None:
         run(seed=0, quick=True, atoms=10)
     with pytest.raises(ValueError, match="sizes"):
         run(seed=0, quick=True, sizes=[])
+    with pytest.raises(ValueError, match="Valid engines"):
+        run(seed=0, quick=True, engines=["lammps"])
+    with pytest.raises(ValueError, match="peer_python"):
+        run(seed=0, quick=True, engines=["deepmd-tf-compressed"])
 
 
 def test_helpers() -> None:
@@ -40,3 +44,13 @@ def test_helpers() -> None:
     assert len(atoms) == 32 and set(atoms.get_chemical_symbols()) <= {"Cu", "Au"}
     assert scaling_exponent([100, 1000], [0.1, 1.0]) == pytest.approx(1.0)
     assert scaling_exponent([100, 1000], [0.1, 10.0]) == pytest.approx(2.0)
+
+
+def test_deepmd_input_has_geodls_shape() -> None:
+    from geodl.atoms import SeE2AConfig
+
+    cfg = SeE2AConfig(type_map=["Cu", "Au"])
+    d = deepmd_input(cfg, (80, 40), 10)["model"]
+    assert d["descriptor"]["rcut"] == cfg.r_cut and d["descriptor"]["neuron"] == [25, 50, 100]
+    assert d["descriptor"]["axis_neuron"] == 16 and d["fitting_net"]["neuron"] == [240] * 3
+    assert d["descriptor"]["precision"] == "float32" and d["descriptor"]["type_one_side"]

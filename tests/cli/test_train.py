@@ -65,7 +65,7 @@ def test_train_writes_model_checkpoint_log_and_plots(
     assert "E RMSE" in text and "forces RMSE" in text
     saved = (out / "config.yaml").read_text()
     assert "max_time: 60.0" in saved and "batch_size: 3" in saved
-    # run again: resumes the finished run instead of starting over
+    # run again: the finished run is not trained again (issue #16)
     code = main(
         [
             "train",
@@ -80,7 +80,8 @@ def test_train_writes_model_checkpoint_log_and_plots(
         ]
     )
     assert code == 0
-    assert "resumed" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "is complete" in text and "resumed" not in text
 
 
 def test_train_bad_usage_exits_2(

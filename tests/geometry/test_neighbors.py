@@ -98,3 +98,26 @@ def test_property_matches_ase_on_random_triclinic_cells(
         torch.tensor(atoms.positions), cutoff, torch.tensor(cell), pbc
     )
     assert _pairs(edge_index, shifts) == _ase_pairs(atoms, cutoff)
+
+
+def test_native_half_list_expansion_equals_vesin_full_list() -> None:
+    import ase.build
+    import numpy as np
+    from vesin import NeighborList
+
+    from geodl.geometry import neighbor_list
+
+    atoms = ase.build.bulk("Cu", "fcc", a=3.6) * (2, 2, 2)
+    atoms.rattle(0.1, seed=0)
+    pos = torch.tensor(atoms.positions)
+    edge_index, shifts, closest = neighbor_list(
+        pos, 5.0, torch.tensor(atoms.cell.array), True, with_min_distance=True
+    )
+    assert bool((edge_index[0][1:] >= edge_index[0][:-1]).all())  # sorted by centre
+    i, j, s, d = NeighborList(cutoff=5.0, full_list=True).compute(
+        points=atoms.positions, box=atoms.cell.array, periodic=True, quantities="ijSd"
+    )
+    mine = sorted(zip(*edge_index.tolist(), *shifts.long().T.tolist(), strict=True))
+    ref = sorted(zip(i.tolist(), j.tolist(), *np.asarray(s).T.tolist(), strict=True))
+    assert mine == ref
+    assert closest == pytest.approx(float(d.min()))

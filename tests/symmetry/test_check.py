@@ -42,7 +42,8 @@ def test_report_fields_and_json(points: torch.Tensor) -> None:
     r = check_invariance(_energy, "E3", points)
     assert r.verdict == "exact" and r.holds
     assert r.max_rel_error < 1e-13 and r.max_abs_error < 1e-12
-    assert r.tolerance == EXACT_TOLERANCE[F64] and r.dtype == "float64"
+    # the round-off allowance: the dtype's relative tolerance plus a few ulps
+    assert EXACT_TOLERANCE[F64] <= r.tolerance < 2 * EXACT_TOLERANCE[F64] and r.dtype == "float64"
     assert r.group == "E3" and r.kind == "points" and r.out_rep == "invariant"
     assert set(r.cosets) == {"proper", "improper"} and len(r.errors) == 8
     d = json.loads(json.dumps(r.to_dict()))
@@ -72,7 +73,7 @@ def test_float32_round_off_is_never_a_break() -> None:
 
     r = check_invariance(model, "E3 x permutation", x, samples=16)
     assert r.dtype == "float32" and r.verdict == "exact"
-    assert 0 < r.max_rel_error < EXACT_TOLERANCE[torch.float32] / 10
+    assert 0 < r.max_rel_error < EXACT_TOLERANCE[torch.float32] and r.max_rel_error < r.tolerance
 
 
 @pytest.mark.parametrize("size", [1e-4, 1e-6])
@@ -240,12 +241,13 @@ def test_model_mode_is_restored(points: torch.Tensor) -> None:
     assert r.verdict == "exact" and model.training and model[1].training
 
 
-def test_fixed_point_inputs_are_flagged() -> None:
+def test_fixed_point_inputs_are_vacuous() -> None:
     r = check_invariance(lambda x: x.sum(), "shift", torch.ones(1, 8, 8))
-    assert r.verdict == "exact" and any("fixed point" in w for w in r.warnings)
+    assert r.verdict == "vacuous" and any("fixed point" in w for w in r.warnings)
+    assert not r.holds
     species = torch.tensor([0, 1, 2])
     r = check_invariance(lambda s, p: p.sum(), "permutation", (species, torch.randn(3, 3)))
-    assert any("identity" in w for w in r.warnings)
+    assert r.verdict == "vacuous" and any("identity" in w for w in r.warnings)
 
 
 def test_kind_inference_and_errors() -> None:
@@ -357,11 +359,11 @@ def test_tolerance_is_calibrated_on_the_noise_floor() -> None:
 
     r = check_invariance(cancelling, "SO3", x)
     assert r.dtype == "float32" and r.verdict == "exact"
-    assert r.noise_floor > 1e-6 and r.tolerance >= 100 * r.noise_floor > 1e-4
+    assert r.noise_floor > 1e-6 and r.tolerance >= 10 * r.noise_floor > 1e-4
     assert any("amplifies round-off" in w for w in r.warnings)
-    # float64: the floor is ~1e-13, the tolerance stays 1e-10 and small breaks are found
+    # float64: the floor is ~1e-13, the tolerance stays ~1e-10 and small breaks are found
     r64 = check_invariance(cancelling, "SO3", x.double())
-    assert r64.tolerance == EXACT_TOLERANCE[F64] and not r64.warnings
+    assert r64.tolerance < 2 * EXACT_TOLERANCE[F64] and not r64.warnings
     broken = check_invariance(lambda p: cancelling(p) * (1 + 1e-4 * p[0, 0]), "SO3", x.double())
     assert broken.verdict == "broken"
     # an explicit tol is used as given

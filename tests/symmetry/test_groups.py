@@ -31,6 +31,10 @@ _INPUTS = {
         "sequence",
         torch.randn(7, 3, dtype=F64, generator=torch.Generator().manual_seed(6)),
     ),
+    "voxels": (
+        "voxels",
+        torch.randn(1, 4, 4, 4, dtype=F64, generator=torch.Generator().manual_seed(8)),
+    ),
     "atoms": (
         "atoms",
         (
@@ -169,8 +173,8 @@ def test_rotation_about() -> None:
 
 
 def test_get_group_errors_name_the_valid_choices() -> None:
-    with pytest.raises(ValueError, match=r"unknown group 'C5'.*'SO3'"):
-        get_group("C5")
+    with pytest.raises(ValueError, match=r"unknown group 'Q5'.*'SO3'"):
+        get_group("Q5")
     with pytest.raises(TypeError, match="group name"):
         get_group(3)  # type: ignore[arg-type]
     assert get_group("so3").name == "SO3"
@@ -178,7 +182,10 @@ def test_get_group_errors_name_the_valid_choices() -> None:
 
 
 def test_group_on_wrong_kind_is_a_value_error_naming_valid_kinds() -> None:
-    with pytest.raises(ValueError, match=r"'SO3' does not act on .*'image'.*\['points', 'atoms'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"'SO3' does not act on .*'image'.*\['points', 'atoms', 'graph', 'irreps'\]",
+    ):
         get_group("SO3").check_acts_on("image")
     with pytest.raises(ValueError, match="dimension"):
         get_group("SO3").check_acts_on("points", make_context("points", torch.randn(3, 2)))
@@ -188,7 +195,7 @@ def test_group_on_wrong_kind_is_a_value_error_naming_valid_kinds() -> None:
 
 def test_product_groups() -> None:
     G = product("E3", "permutation")
-    assert G.name == "E3*permutation" and G.kinds == ("points", "atoms")
+    assert G.name == "E3*permutation" and G.kinds == ("points", "atoms", "graph")
     assert G.has_reflections and not G.finite and G.continuous
     assert get_group("E3 x permutation") == G
     with pytest.raises(ValueError, match="no input kind in common"):

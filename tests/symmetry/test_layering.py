@@ -52,3 +52,50 @@ def test_heavy_optional_libraries_are_imported_lazily() -> None:
 def test_plugin_imports_only_pytest_at_top() -> None:
     top = _top_level_imports(PKG / "pytest_plugin.py")
     assert top <= {"__future__", "typing", "pytest"}
+
+
+def _intra_imports(path: Path) -> set[str]:
+    """Modules of geodl.symmetry imported anywhere in ``path`` (function bodies too)."""
+    return {n for n in _all_imports(path) if n.startswith("geodl.symmetry.")} | {
+        f"geodl.symmetry.{a.name}"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.module == "geodl.symmetry"
+        for a in node.names
+        if (PKG / f"{a.name}.py").exists()
+    }
+
+
+def test_no_import_cycle_inside_the_subpackage() -> None:
+    graph = {
+        f"geodl.symmetry.{p.stem}": _intra_imports(p)
+        for p in PKG.glob("*.py")
+        if p.stem != "__init__"
+    }
+    state: dict[str, int] = {}
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            assert state.get(nxt) != 1, "import cycle: " + " -> ".join([*stack, node, nxt])
+            if nxt not in state:
+                visit(nxt, [*stack, node])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [])
+
+
+def test_modules_and_functions_are_short() -> None:
+    long = []
+    for path in sorted(PKG.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        n_lines = len(path.read_text().splitlines())
+        if n_lines > 500:
+            long.append(f"{path.name}: {n_lines} lines")
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                size = (node.end_lineno or node.lineno) - node.lineno + 1
+                if size > 80:
+                    long.append(f"{path.name}:{node.lineno} {node.name}: {size} lines")
+    assert not long, "too long:\n" + "\n".join(long)

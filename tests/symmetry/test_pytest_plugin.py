@@ -24,3 +24,26 @@ def test_fixture_asserts(symmetry: SymmetryFixture) -> None:
     assert symmetry.audit(_energy, "points:5").verdicts["E3"] == "exact"
     assert symmetry.get_group("SO3").name == "SO3"
     assert "reports=" in repr(symmetry) and len(symmetry.reports) >= 3
+
+
+def test_vacuous_checks_fail_unless_allowed(symmetry: SymmetryFixture) -> None:
+    x = torch.randn(5, 3, dtype=torch.float64)
+    constant = lambda p: torch.ones(2, dtype=p.dtype)  # noqa: E731
+    with pytest.raises(AssertionError, match="compared nothing"):
+        symmetry.assert_invariant(constant, "SO3", x)
+    with pytest.raises(pytest.fail.Exception, match="vacuous"):
+        symmetry.check_invariance(constant, "SO3", x)
+    with pytest.raises(AssertionError, match="allow_vacuous"):
+        symmetry.assert_invariant(_energy, "SO3", x, samples=0)
+    r = symmetry.assert_invariant(constant, "SO3", x, allow_vacuous=True)
+    assert r.verdict == "vacuous"
+    assert symmetry.check_invariance(constant, "SO3", x, allow_vacuous=True).verdict == "vacuous"
+
+
+def test_assert_functions_fail_on_vacuous() -> None:
+    from geodl.symmetry import SymmetryError, assert_invariant
+
+    x = torch.randn(5, 3, dtype=torch.float64)
+    with pytest.raises(SymmetryError, match="vacuous"):
+        assert_invariant(lambda p: torch.zeros(()), "SO3", x)
+    assert assert_invariant(lambda p: torch.zeros(()), "SO3", x, allow_vacuous=True)

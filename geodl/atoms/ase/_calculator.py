@@ -13,6 +13,27 @@ from ase.calculators.calculator import Calculator, PropertyNotImplementedError, 
 __all__ = ["GeoDLCalculator"]
 
 
+_MALLOC_TUNED = False
+
+
+def _keep_freed_memory() -> None:
+    """glibc only: serve large blocks from the heap and never trim it (see
+    ``reuse_memory``); a no-op elsewhere or when done before."""
+    global _MALLOC_TUNED
+    if _MALLOC_TUNED:
+        return
+    _MALLOC_TUNED = True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_max = -1, -4
+        libc.mallopt(m_trim_threshold, ctypes.c_int(2**31 - 1))
+        libc.mallopt(m_mmap_max, ctypes.c_int(0))
+    except (OSError, AttributeError):
+        pass
+
+
 class GeoDLCalculator(Calculator):
     r"""ASE calculator: energy, forces, stress and per-atom energies from an EnergyModel.
 
@@ -35,6 +56,13 @@ class GeoDLCalculator(Calculator):
     dtype : str or torch.dtype, optional
         Evaluate in this dtype (``"float64"`` for tight energy conservation in MD);
         default: the model's.
+    reuse_memory : bool
+        Keep freed memory in the process for the next step instead of returning it to
+        the system (glibc: no ``mmap`` for large blocks, no trimming). Every step
+        allocates the same large tensors; without this, each of them is a fresh
+        ``mmap`` whose pages the kernel zeroes again on first touch, a cost that grows
+        faster than the number of atoms (the uncompressed model at 6,912 atoms: 3.6 s
+        -> 1.7 s per step). The resident memory then stays at its peak.
 
     Shapes
     ------
@@ -65,9 +93,12 @@ class GeoDLCalculator(Calculator):
         model: Any,
         device: str = "cpu",
         dtype: str | torch.dtype | None = None,
+        reuse_memory: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if reuse_memory:
+            _keep_freed_memory()
         from geodl.atoms.model import EnergyModel, load_model
 
         if isinstance(model, (str, os.PathLike)):
@@ -98,6 +129,7 @@ class GeoDLCalculator(Calculator):
         self.model.eval()
         self.dtype = self.model.energy_shift.dtype
         self.implemented_properties = ["energy", "free_energy", "energies", "forces", "stress"]
+        self._type_of_z: np.ndarray | None = None
 
     def __repr__(self) -> str:
         return (
@@ -112,7 +144,7 @@ class GeoDLCalculator(Calculator):
         system_changes: Any = all_changes,
     ) -> None:
         super().calculate(atoms, properties, system_changes)
-        from geodl.atoms.data import atoms_to_graph
+        from geodl.geometry import neighbor_list
 
         atoms = self.atoms
         assert atoms is not None
@@ -122,22 +154,56 @@ class GeoDLCalculator(Calculator):
                 "GeoDLCalculator: stress needs a structure periodic in all three directions "
                 f"(pbc={atoms.pbc.tolist()})."
             )
-        unknown = sorted(set(atoms.get_chemical_symbols()) - set(self.model.type_map))
-        if unknown:
-            raise ValueError(
-                f"GeoDLCalculator: species {unknown} were not seen in training (the model "
-                f"knows {self.model.type_map}); train a model on data that contains them."
-            )
-        graph = atoms_to_graph(atoms, self.model.type_map, self.model.r_cut, self.dtype)
-        graph = graph.to(self.device)
-        out = self.model(graph, compute_forces=True, compute_stress=periodic)
+        species_np = self._species(atoms.numbers)
+        # Atoms ordered by species: every per-species block of the model is a contiguous
+        # slice (no gathers); results are put back in the caller's order.
+        order = np.argsort(species_np, kind="stable")
+        ordered = bool(np.all(order == np.arange(len(order))))
+        dtype = self.dtype
+        pos = torch.from_numpy(
+            np.ascontiguousarray(atoms.positions[order] if not ordered else atoms.positions)
+        )
+        cell64 = torch.from_numpy(np.asarray(atoms.cell.array, dtype=np.float64))
+        pbc = tuple(bool(p) for p in atoms.pbc)
+        edge_index, shifts, closest = neighbor_list(
+            pos, self.model.r_cut, cell64 if any(pbc) else None, pbc, with_min_distance=True
+        )
+        species = torch.from_numpy(species_np[order] if not ordered else species_np)
+        pos, cell = pos.to(dtype), cell64.to(dtype).reshape(1, 3, 3)
+        shifts = shifts.to(dtype)
+        batch = torch.zeros(len(species), dtype=torch.long)
+        args = [t.to(self.device) for t in (species, pos, edge_index, shifts, cell, batch)]
+        self.model.validate(*args, min_pair_distance=closest)
+        out = self.model.compute(*args, 1, True, periodic)
         energy = float(out["energy"].detach().sum())
+        energies = out["atomic_energies"].detach().cpu().double().numpy()
+        forces = out["forces"].detach().cpu().double().numpy()
+        if not ordered:
+            energies, forces = energies[np.argsort(order)], forces[np.argsort(order)]
         self.results["energy"] = energy
         self.results["free_energy"] = energy
-        self.results["energies"] = out["atomic_energies"].detach().cpu().double().numpy()
-        self.results["forces"] = out["forces"].detach().cpu().double().numpy()
+        self.results["energies"] = energies
+        self.results["forces"] = forces
         if periodic:
             s = out["stress"].detach().cpu().double().numpy().reshape(3, 3)
             self.results["stress"] = np.array(
                 [s[0, 0], s[1, 1], s[2, 2], s[1, 2], s[0, 2], s[0, 1]]
             )
+
+    def _species(self, numbers: np.ndarray) -> np.ndarray:
+        """Type index of each atom (a lookup table by atomic number)."""
+        from ase.data import atomic_numbers, chemical_symbols
+
+        if self._type_of_z is None:
+            table = np.full(len(chemical_symbols), -1, dtype=np.int64)
+            for k, sym in enumerate(self.model.type_map):
+                table[atomic_numbers[sym]] = k
+            self._type_of_z = table
+        species = self._type_of_z[numbers]
+        if (species < 0).any():
+            unknown = sorted({chemical_symbols[z] for z in numbers[species < 0]})
+            raise ValueError(
+                f"GeoDLCalculator: species {unknown} were not seen in training (the model "
+                f"knows {self.model.type_map}); train a model on data that contains them."
+            )
+        return species

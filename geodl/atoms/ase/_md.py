@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from ase import Atoms, units
@@ -50,6 +50,8 @@ def _langevin(
 
 #: ensemble name -> factory(atoms, timestep, temperature_K, friction_per_fs, rng).
 ENSEMBLES: dict[str, Callable[..., Any]] = {"nve": _nve, "langevin": _langevin}
+#: the names of :data:`ENSEMBLES`, for type checkers
+Ensemble = Literal["nve", "langevin"]
 
 
 @dataclass
@@ -113,7 +115,7 @@ def run_md(
     atoms: Atoms,
     calculator: Any = None,
     *,
-    ensemble: str = "nve",
+    ensemble: Ensemble = "nve",
     steps: int = 100,
     timestep_fs: float = 1.0,
     temperature_K: float = 300.0,

@@ -9,11 +9,13 @@ labels). The scripts in ``datasets/`` call them to write the shipped files and l
 * :func:`make_molecule_mmff94` — one small organic molecule (ethanol, aspirin, ...) with
   RDKit's MMFF94 (an MD17-like set made here).
 * :func:`make_argon_lj` — Lennard-Jones argon, solid and liquid.
+* :func:`make_molecule_xtb` — one small molecule sampled by MD with GFN2-xTB (tblite)
+  itself and labelled by it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from ase import Atoms, units
@@ -111,7 +113,9 @@ def _check_runs(name: str, temperatures: Sequence[float], frames_per_run: int = 
         raise ValueError(f"{name}: 'frames_per_run' must be >= 1, got {frames_per_run!r}.")
 
 
-def _cuau_structure(kind: str, x_au: float, rng: np.random.RandomState) -> Atoms:
+def _cuau_structure(
+    kind: str, x_au: float, rng: np.random.RandomState, others: Mapping[str, float] | None = None
+) -> Atoms:
     from ase.build import bulk, fcc111
 
     a = 3.61 * (1.0 - x_au) + 4.08 * x_au  # Vegard's law between Cu and Au
@@ -127,7 +131,13 @@ def _cuau_structure(kind: str, x_au: float, rng: np.random.RandomState) -> Atoms
     n = len(atoms)
     n_au = int(round(x_au * n))
     symbols = np.array(["Cu"] * n, dtype=object)
-    symbols[rng.permutation(n)[:n_au]] = "Au"
+    order = rng.permutation(n)
+    symbols[order[:n_au]] = "Au"
+    start = n_au
+    for element, fraction in (others or {}).items():  # further EMT elements on random sites
+        count = int(round(fraction * n))
+        symbols[order[start : start + count]] = element
+        start += count
     atoms.set_chemical_symbols(list(symbols))
     if kind == "vacancy":
         del atoms[int(rng.randint(n))]
@@ -142,12 +152,15 @@ def make_cuau_emt(
     kinds: Sequence[str] = ("bulk", "vacancy", "slab"),
     frames_per_run: int = 10,
     progress: Callable[[int], None] | None = None,
+    others: Mapping[str, float] | None = None,
 ) -> list[Atoms]:
     """Cu/Au alloys labelled by EMT, sampled by Langevin MD (2 fs steps, every 20 steps).
 
     Runs cycle through (kind, temperature); each run starts from a fresh random composition
     (Au fraction uniform in [0, 1]) and contributes ``frames_per_run`` snapshots. Periodic
-    structures (bulk, vacancy) carry the stress; slabs do not.
+    structures (bulk, vacancy) carry the stress; slabs do not. ``others`` puts further
+    EMT elements on random sites (``{"Ag": 0.25}``: a quarter of the sites; the Au fraction
+    is then drawn in [0, 1 - 0.25]).
 
     Examples
     --------
@@ -168,8 +181,8 @@ def make_cuau_emt(
     run = 0
     while len(frames) < n_structures:
         kind, temp = combos[run % len(combos)]
-        x_au = float(rng.uniform(0.0, 1.0))
-        atoms = _cuau_structure(kind, x_au, rng)
+        x_au = float(rng.uniform(0.0, 1.0 - sum((others or {}).values())))
+        atoms = _cuau_structure(kind, x_au, rng, others)
         n = min(frames_per_run, n_structures - len(frames))
         frames += sample_md(
             atoms,
@@ -207,6 +220,62 @@ def make_molecule_mmff94(
     >>> frames[0].get_chemical_formula()
     'C2H6O'
     """
+    return _molecule_md(
+        "make_molecule_mmff94",
+        name,
+        smiles,
+        n_structures,
+        seed,
+        temperatures,
+        lambda atoms, mol: MMFF94Calculator(mol),
+        with_smiles=False,
+    )
+
+
+def make_molecule_xtb(
+    name: str = "ethanol",
+    n_structures: int = 300,
+    seed: int = 0,
+    temperatures: Sequence[float] = (300.0, 600.0, 1000.0),
+    method: str = "gfn2-xtb",
+    smiles: str | None = None,
+) -> list[Atoms]:
+    """One molecule sampled by Langevin MD with an xTB method (tblite) and labelled by it.
+
+    The start is the MMFF94-optimised geometry of the SMILES; 0.5 fs steps, one snapshot
+    every 20 steps after 200; ``n_structures`` split evenly over the temperatures.
+    ``info["smiles"]`` records the molecule.
+
+    Examples
+    --------
+    >>> frames = make_molecule_xtb("ethanol", n_structures=2, temperatures=(300.0,))
+    >>> frames[0].get_chemical_formula(), sorted(frames[0].calc.results)
+    ('C2H6O', ['energy', 'forces'])
+    """
+    return _molecule_md(
+        "make_molecule_xtb",
+        name,
+        smiles,
+        n_structures,
+        seed,
+        temperatures,
+        lambda atoms, mol: reference_calculator(method, atoms),
+        with_smiles=True,
+    )
+
+
+def _molecule_md(
+    recipe: str,
+    name: str,
+    smiles: str | None,
+    n_structures: int,
+    seed: int,
+    temperatures: Sequence[float],
+    make_calc: Callable[[Atoms, object], Calculator],
+    with_smiles: bool,
+) -> list[Atoms]:
+    """Langevin MD of one molecule (0.5 fs steps, a frame every 20 after 200) with the
+    calculator ``make_calc(atoms, mol)``; frames split evenly over the temperatures."""
     if smiles is None:
         if name not in MOLECULES:
             raise ValueError(
@@ -214,19 +283,20 @@ def make_molecule_mmff94(
                 "; or pass smiles=..."
             )
         smiles = MOLECULES[name]
-    _check_runs("make_molecule_mmff94", temperatures)
+    _check_runs(recipe, temperatures)
     atoms, mol = molecule_from_smiles(smiles, seed=seed)
     rng = np.random.RandomState(seed)
     frames: list[Atoms] = []
     per = [n_structures // len(temperatures)] * len(temperatures)
     for i in range(n_structures - sum(per)):
         per[i] += 1
+    info = {"molecule": name, **({"smiles": smiles} if with_smiles else {})}
     for temp, n in zip(temperatures, per, strict=False):
         if n == 0:
             continue
         frames += sample_md(
             atoms,
-            MMFF94Calculator(mol),
+            make_calc(atoms, mol),
             temp,
             n,
             timestep_fs=0.5,
@@ -234,7 +304,7 @@ def make_molecule_mmff94(
             equilibrate=200,
             seed=int(rng.randint(2**31)),
             friction_per_fs=0.01,
-            info={"molecule": name},
+            info=info,
         )
     return frames
 

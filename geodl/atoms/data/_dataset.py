@@ -15,37 +15,10 @@ from typing import Any
 import numpy as np
 from ase import Atoms
 
-__all__ = ["AtomsDataset", "read_structures", "bundled_dataset", "BUNDLED_DATASETS"]
+from geodl.atoms.data._formats import read_frames
+from geodl.errors import InputError
 
-#: name -> file under ``datasets/`` of the bundled (shipped) datasets.
-BUNDLED_DATASETS: dict[str, str] = {
-    "cuau": "cuau_emt.extxyz.gz",
-    "argon": "argon_lj.extxyz.gz",
-    "ethanol": "ethanol_mmff94.extxyz.gz",
-    "malonaldehyde": "malonaldehyde_mmff94.extxyz.gz",
-    "aspirin": "aspirin_mmff94.extxyz.gz",
-}
-
-
-def bundled_dataset(name: str) -> Path:
-    """Path of a bundled dataset file (``"cuau"``, ``"argon"``, ``"ethanol"``, ...).
-
-    Examples
-    --------
-    >>> bundled_dataset("cuau").name
-    'cuau_emt.extxyz.gz'
-    """
-    if name not in BUNDLED_DATASETS:
-        raise ValueError(
-            f"Unknown bundled dataset {name!r}. Valid names: {', '.join(sorted(BUNDLED_DATASETS))}."
-        )
-    path = Path(__file__).resolve().parents[3] / "datasets" / BUNDLED_DATASETS[name]
-    if not path.is_file():
-        raise ValueError(
-            f"The bundled dataset {name!r} is not at {path}; it ships with the geodl source "
-            f"tree (datasets/). Regenerate it with the recipe in datasets/."
-        )
-    return path
+__all__ = ["AtomsDataset", "read_structures"]
 
 
 def _full_stress(value: Any, where: str) -> np.ndarray:
@@ -58,7 +31,7 @@ def _full_stress(value: Any, where: str) -> np.ndarray:
         return arr.reshape(3, 3)
     if arr.shape == (3, 3):
         return arr
-    raise ValueError(
+    raise InputError(
         f"{where}: stress must have 6 (Voigt), 9 or 3x3 components, got shape {arr.shape}."
     )
 
@@ -181,7 +154,7 @@ class AtomsDataset:
         perm = np.random.default_rng(seed).permutation(n)
         sizes = [max(1, int(round(f * n))) if f > 0 else 0 for f in fractions]
         if sum(sizes) >= n:
-            raise ValueError(
+            raise InputError(
                 f"split: {n} structures in {self.source!r} are too few to hold out "
                 f"{sizes} for validation/test; give more data or a separate --valid file."
             )
@@ -200,7 +173,7 @@ class AtomsDataset:
         for name, atoms in zip(self.names, self.structures, strict=False):
             unknown = sorted(set(atoms.get_chemical_symbols()) - allowed)
             if unknown:
-                raise ValueError(
+                raise InputError(
                     f"{name}: species {unknown} were not seen in training ({what} knows "
                     f"{list(type_map)}). Train with data that contains them, or remove these "
                     "structures."
@@ -225,7 +198,10 @@ class AtomsDataset:
         self.check_species(type_map)
         graphs = []
         for i, atoms in enumerate(self.structures):
-            g = atoms_to_graph(atoms, type_map, cutoff, dtype)
+            try:
+                g = atoms_to_graph(atoms, type_map, cutoff, dtype)
+            except ValueError as exc:
+                raise InputError(f"{self.names[i]}: {exc}") from None
             g.energy = torch.tensor([self.energy[i]], dtype=dtype)
             g.forces = torch.as_tensor(self.forces[i], dtype=dtype)
             g.stress = torch.as_tensor(self.stress[i], dtype=dtype).reshape(1, 3, 3)
@@ -237,45 +213,75 @@ class AtomsDataset:
         return graphs
 
 
-_COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}
+def _array(value: Any, where: str, key: str) -> np.ndarray:
+    """A label as a float array; an error names the structure and the key."""
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{where}: the label {key!r} is not numeric ({str(value)[:60]!r}); fix or remove it."
+        ) from None
 
 
-def _read_file(path: Path, index: str) -> Any:
-    """``ase.io.read``; compressed extxyz is decompressed in memory first (ASE's own
-    reader re-scans compressed streams and is ~50x slower)."""
-    import importlib
-    import io
-
-    import ase.io
-
-    inner = path.with_suffix("") if path.suffix in _COMPRESSED else path
-    if path.suffix in _COMPRESSED and inner.suffix in (".xyz", ".extxyz"):
-        opener = importlib.import_module(_COMPRESSED[path.suffix]).open
-        with opener(path, "rt") as fh:
-            text = fh.read()
-        return ase.io.read(io.StringIO(text), index=index, format="extxyz")
-    return ase.io.read(str(path), index=index)
+def _finite(arr: np.ndarray, where: str, what: str) -> None:
+    if not np.isfinite(arr).all():
+        raise InputError(f"{where}: {what} NaN or inf; fix or remove the structure.")
 
 
-def _to_list(source: Any, index: str) -> tuple[list[Atoms], str]:
+def _read_frame(
+    atoms: Atoms, where: str, keys: dict[str, str], require_labels: bool
+) -> tuple[Atoms, float, np.ndarray, np.ndarray | None]:
+    """One structure: bare Atoms, energy, forces ``(N, 3)``, stress ``(3, 3)`` or None."""
+    n = len(atoms)
+    if n == 0:
+        raise InputError(f"{where}: structure has no atoms; remove it.")
+    pos = atoms.get_positions()
+    _finite(pos, where, "positions contain")
+    labels = {kind: _lookup(atoms, key, kind) for kind, key in keys.items() if kind != "stress"}
+    for kind, value in labels.items():
+        if value is None and require_labels:
+            raise InputError(
+                f"{where}: no {kind} label under the key {keys[kind]!r} (found "
+                f"{_available_keys(atoms)}). Set data.{kind}_key to the right name, "
+                "or label the structure."
+            )
+    e, f = labels["energy"], labels["forces"]
+    e_val = np.nan
+    if e is not None:
+        e_arr = _array(e, where, keys["energy"])
+        if e_arr.size != 1:
+            raise InputError(f"{where}: energy {keys['energy']!r} must be a scalar.")
+        e_val = float(e_arr.reshape(-1)[0])
+    f_arr = np.full((n, 3), np.nan)
+    if f is not None:
+        f_arr = _array(f, where, keys["forces"])
+        if f_arr.shape != (n, 3):
+            raise InputError(
+                f"{where}: forces {keys['forces']!r} have shape {f_arr.shape}, expected "
+                f"({n}, 3) for {n} atoms."
+            )
+    if require_labels:
+        _finite(np.asarray(e_val), where, f"the energy {keys['energy']!r} contains")
+        _finite(f_arr, where, f"the forces {keys['forces']!r} contain")
+    s = _lookup(atoms, keys["stress"], "stress") if atoms.pbc.all() else None
+    s_arr = None
+    if s is not None:
+        s_arr = _full_stress(_array(s, where, keys["stress"]), f"{where}: {keys['stress']!r}")
+        _finite(s_arr, where, f"the stress {keys['stress']!r} contains")
+    bare = Atoms(
+        numbers=atoms.numbers.copy(),
+        positions=pos.copy(),
+        cell=atoms.cell.copy(),
+        pbc=atoms.pbc.copy(),
+    )
+    return bare, e_val, f_arr, s_arr
+
+
+def _to_list(source: Any, index: str, fmt: str) -> tuple[list[Atoms], str]:
     if isinstance(source, Atoms):
         return [source], "<atoms>"
     if isinstance(source, (str, Path)):
-        path = Path(source)
-        if not path.exists():
-            raise ValueError(f"data: no such file {str(path)!r}; check the path.")
-
-        try:
-            frames = _read_file(path, index)
-        except Exception as exc:  # ASE raises many types for malformed files
-            raise ValueError(
-                f"{path}: ASE could not read this file ({type(exc).__name__}: {exc}). "
-                "Check that it is a valid extended XYZ / ASE db / trajectory file, or pass "
-                "the format explicitly by converting it with ase.io."
-            ) from exc
-        if isinstance(frames, Atoms):
-            frames = [frames]
-        return list(frames), str(path)
+        return read_frames(source, fmt, index)
     if isinstance(source, Sequence) and all(isinstance(a, Atoms) for a in source):
         return list(source), "<atoms>"
     raise TypeError(
@@ -292,17 +298,23 @@ def read_structures(
     forces_key: str = "forces",
     stress_key: str = "stress",
     require_labels: bool = True,
+    fmt: str = "auto",
 ) -> AtomsDataset:
-    """Read labelled structures from an ASE-readable file or a list of Atoms.
+    """Read labelled structures from a file or folder (see :data:`DATA_FORMATS`) or a list
+    of Atoms.
 
     Parameters
     ----------
     source : path, Atoms or list of Atoms
-        Any file ``ase.io.read`` understands (extxyz, ASE db, trajectory, ...).
+        Any file ``ase.io.read`` understands (extxyz, ASE db, trajectory, ...), a DeePMD
+        system folder or a root of many, any dpdata format (``fmt``), or
+        ``"bundled:NAME"`` for a shipped dataset.
     index : str
         Frames to read, ASE syntax (``":"`` all).
     energy_key, forces_key, stress_key : str
         Names of the labels (see the module docstring for where they are looked up).
+    fmt : str
+        A name of :data:`DATA_FORMATS` or a dpdata format (``"auto"`` detects).
     require_labels : bool
         When False, structures without energy/forces are accepted (labels set to NaN)
         — for prediction only.
@@ -323,63 +335,22 @@ def read_structures(
     >>> ds.energy.shape, ds.forces[0].shape, bool(ds.has_stress[0])
     ((1,), (4, 3), True)
     """
-    frames, label = _to_list(source, index)
+    frames, label = _to_list(source, index, fmt)
     if len(frames) == 0:
-        raise ValueError(
+        raise InputError(
             f"{label}: the dataset is empty (index {index!r}); give a file with at least one "
             "structure."
         )
+    keys = {"energy": energy_key, "forces": forces_key, "stress": stress_key}
     structures, energies, forces, stresses, has_stress, names = [], [], [], [], [], []
     for i, atoms in enumerate(frames):
         where = f"{label}[{i}]"
-        n = len(atoms)
-        if n == 0:
-            raise ValueError(f"{where}: structure has no atoms; remove it.")
-        pos = atoms.get_positions()
-        if not np.isfinite(pos).all():
-            raise ValueError(f"{where}: positions contain NaN or inf; fix or remove it.")
-        e = _lookup(atoms, energy_key, "energy")
-        f = _lookup(atoms, forces_key, "forces")
-        if require_labels:
-            for value, key, kind in ((e, energy_key, "energy"), (f, forces_key, "forces")):
-                if value is None:
-                    raise ValueError(
-                        f"{where}: no {kind} label under the key {key!r} (found "
-                        f"{_available_keys(atoms)}). Set data.{kind}_key to the right name, "
-                        "or label the structure."
-                    )
-        e_val = float(np.asarray(e, dtype=float).reshape(-1)[0]) if e is not None else np.nan
-        if e is not None and np.asarray(e).size != 1:
-            raise ValueError(f"{where}: energy {energy_key!r} must be a scalar.")
-        if f is not None:
-            f_arr = np.asarray(f, dtype=float)
-            if f_arr.shape != (n, 3):
-                raise ValueError(
-                    f"{where}: forces {forces_key!r} have shape {f_arr.shape}, expected "
-                    f"({n}, 3) for {n} atoms."
-                )
-        else:
-            f_arr = np.full((n, 3), np.nan)
-        if require_labels and not (np.isfinite(e_val) and np.isfinite(f_arr).all()):
-            raise ValueError(f"{where}: the energy or forces contain NaN or inf; fix or remove it.")
-        s = _lookup(atoms, stress_key, "stress") if atoms.pbc.all() else None
-        if s is not None:
-            s_arr = _full_stress(s, f"{where}: {stress_key!r}")
-            if not np.isfinite(s_arr).all():
-                raise ValueError(f"{where}: stress contains NaN or inf; fix or remove it.")
-        else:
-            s_arr = np.zeros((3, 3))
-        bare = Atoms(
-            numbers=atoms.numbers.copy(),
-            positions=pos.copy(),
-            cell=atoms.cell.copy(),
-            pbc=atoms.pbc.copy(),
-        )
+        bare, e_val, f_arr, s_arr = _read_frame(atoms, where, keys, require_labels)
         structures.append(bare)
         energies.append(e_val)
         forces.append(f_arr)
-        stresses.append(s_arr)
-        has_stress.append(s is not None)
+        stresses.append(s_arr if s_arr is not None else np.zeros((3, 3)))
+        has_stress.append(s_arr is not None)
         names.append(where)
     return AtomsDataset(
         structures,

@@ -59,25 +59,10 @@ def atoms_to_graph(
     >>> g.species.tolist(), g.edge_index.shape[1]
     ([0], 12)
     """
-    import ase
     from torch_geometric.data import Data
 
-    if not isinstance(atoms, ase.Atoms):
-        raise TypeError(f"atoms_to_graph: 'atoms' must be an ase.Atoms, got {type(atoms)}.")
-    if isinstance(type_map, str):
-        raise TypeError(
-            f"atoms_to_graph: 'type_map' must be a list of symbols, got the string {type_map!r}."
-        )
+    species = _species(atoms, type_map)
     dtype = torch.get_default_dtype() if dtype is None else dtype
-    index = {sym: k for k, sym in enumerate(type_map)}
-    symbols = atoms.get_chemical_symbols()
-    unknown = sorted(set(symbols) - set(index))
-    if unknown:
-        raise ValueError(
-            f"atoms_to_graph: species {unknown} are not in the type_map {list(type_map)}; "
-            "use a model trained on these elements or extend the type_map."
-        )
-    species = torch.tensor([index[s] for s in symbols], dtype=torch.long)
     pos = torch.as_tensor(np.asarray(atoms.positions), dtype=torch.float64)
     pbc = tuple(bool(p) for p in atoms.pbc)
     cell = torch.as_tensor(np.asarray(atoms.cell.array), dtype=torch.float64)
@@ -90,6 +75,33 @@ def atoms_to_graph(
         edge_index=edge_index,
         shifts=shifts.to(dtype),
     )
+    _copy_labels(atoms, data, dtype)
+    return data
+
+
+def _species(atoms: Any, type_map: Sequence[str]) -> torch.Tensor:
+    """``(N,)`` species indices into ``type_map``; checks the arguments."""
+    import ase
+
+    if not isinstance(atoms, ase.Atoms):
+        raise TypeError(f"atoms_to_graph: 'atoms' must be an ase.Atoms, got {type(atoms)}.")
+    if isinstance(type_map, str):
+        raise TypeError(
+            f"atoms_to_graph: 'type_map' must be a list of symbols, got the string {type_map!r}."
+        )
+    index = {sym: k for k, sym in enumerate(type_map)}
+    symbols = atoms.get_chemical_symbols()
+    unknown = sorted(set(symbols) - set(index))
+    if unknown:
+        raise ValueError(
+            f"atoms_to_graph: species {unknown} are not in the type_map {list(type_map)}; "
+            "use a model trained on these elements or extend the type_map."
+        )
+    return torch.tensor([index[s] for s in symbols], dtype=torch.long)
+
+
+def _copy_labels(atoms: Any, data: Any, dtype: torch.dtype) -> None:
+    """Energy ``(1,)``, forces ``(N, 3)``, stress ``(1, 3, 3)`` from ``atoms.calc.results``."""
     results = getattr(atoms.calc, "results", None) or {}
     energy = results.get("energy", results.get("free_energy"))
     if energy is not None:
@@ -103,4 +115,3 @@ def atoms_to_graph(
 
             stress = voigt_6_to_full_3x3_stress(stress)
         data.stress = torch.as_tensor(stress, dtype=dtype).reshape(1, 3, 3)
-    return data

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import torch
 from torch import Tensor, nn
 
@@ -23,9 +25,14 @@ class PotentialCore(nn.Module):
 
     with :math:`\varepsilon_i` the family's atomic energies (``atomic``), the output scale
     :math:`\alpha` and per-species reference energies :math:`e_t` (E0s). Stress and
-    virial come from a symmetric strain :math:`\varepsilon` applied to positions and
-    cell (:math:`x \to x(1+\varepsilon)`); the stress uses ASE's sign (eV/Å³) and is
-    zero for structures without a cell volume, whose virial is still returned.
+    virial are the derivative with respect to a symmetric strain :math:`\varepsilon`
+    of positions and cell (:math:`x \to x(1+\varepsilon)`); since the energy depends on
+    positions only through the edge vectors, one backward pass to the edge vectors
+    gives both: :math:`\mathbf g_e = \partial E/\partial \mathbf r_e`,
+    :math:`\mathbf F_i = \sum_{e: c_e = i} \mathbf g_e - \sum_{e: n_e = i} \mathbf g_e`,
+    :math:`W = -\mathrm{sym} \sum_e \mathbf r_e \otimes \mathbf g_e`. The stress uses
+    ASE's sign (eV/Å³) and is zero for structures without a cell volume, whose virial
+    is still returned.
 
     Parameters
     ----------
@@ -61,6 +68,14 @@ class PotentialCore(nn.Module):
     torch.Size([2, 3])
     """
 
+    if TYPE_CHECKING:  # for mypy only: TorchScript cannot read these string annotations
+        #: the family's module: ``atomic(species, edge_vec, edge_index)``,
+        #: ``receptive_field``, ``fit_statistics(samples)`` (an nn.Module of the family)
+        atomic: Any
+        # buffers (registered in __init__)
+        energy_shift: Tensor
+        energy_scale: Tensor
+
     def __init__(self, atomic: nn.Module, num_types: int) -> None:
         super().__init__()
         self.atomic = atomic
@@ -91,34 +106,43 @@ class PotentialCore(nn.Module):
         cell = cell.to(dtype)
         shifts = shifts.to(dtype)
         want_grad = compute_forces or compute_stress
-        if want_grad and not pos.requires_grad:
-            pos = pos.detach().requires_grad_(True)
-        strain = torch.zeros(num_graphs, 3, 3, dtype=dtype, device=pos.device)
-        if compute_stress:
-            strain.requires_grad_(True)
-            sym = 0.5 * (strain + strain.transpose(1, 2))
-            pos = pos + torch.bmm(pos.unsqueeze(1), sym.index_select(0, batch)).squeeze(1)
-            cell = cell + torch.bmm(cell, sym)
         edge_vec = edge_vectors(pos, edge_index, shifts, cell, batch)
+        if want_grad and not edge_vec.requires_grad:
+            edge_vec.requires_grad_(True)
         atomic = self.atomic_energies(species, edge_vec, edge_index)
         energy = torch.zeros(num_graphs, dtype=dtype, device=pos.device).index_add(0, batch, atomic)
         out: dict[str, Tensor] = {"energy": energy, "atomic_energies": atomic}
         if want_grad:
-            inputs = [pos]
-            if compute_stress:
-                inputs.append(strain)
             grads = torch.autograd.grad(
-                [energy.sum()], inputs, create_graph=self.training, allow_unused=True
+                [energy.sum()], [edge_vec], create_graph=self.training, allow_unused=True
             )
+            g = grads[0]
+            if g is None:
+                g = torch.zeros_like(edge_vec)
             if compute_forces:
-                g = grads[0]
-                out["forces"] = -g if g is not None else torch.zeros_like(pos)
+                # r_e = x_j - x_i (+ image): dE/dx_j += g_e, dE/dx_i -= g_e.
+                forces = torch.zeros_like(pos).index_add(0, edge_index[0], g)
+                out["forces"] = forces.index_add(0, edge_index[1], -g)
             if compute_stress:
-                g = grads[1]
-                de = g if g is not None else torch.zeros_like(strain)
-                volume = torch.linalg.det(cell).abs()
-                safe = torch.where(volume > 1e-8, volume, torch.ones_like(volume))
-                scale = torch.where(volume > 1e-8, 1.0 / safe, torch.zeros_like(volume))
-                out["virial"] = -de
-                out["stress"] = de * scale.view(-1, 1, 1)
+                out.update(_virial_stress(edge_vec, g, cell, batch, edge_index, num_graphs))
         return out
+
+
+def _virial_stress(
+    edge_vec: Tensor, g: Tensor, cell: Tensor, batch: Tensor, edge_index: Tensor, num_graphs: int
+) -> dict[str, Tensor]:
+    r"""Virial :math:`W = -\mathrm{sym}\sum_e \mathbf r_e \otimes \partial E/\partial
+    \mathbf r_e` per structure and stress :math:`-W/V` (zero without a cell volume): the
+    derivative with respect to a symmetric strain of positions and cell, written through
+    the edge vectors (the energy depends on positions only through them)."""
+    if num_graphs == 1:
+        m = (edge_vec.transpose(0, 1) @ g).unsqueeze(0)
+    else:
+        outer = (edge_vec.unsqueeze(-1) * g.unsqueeze(1)).reshape(-1, 9)
+        graph_of_edge = batch.index_select(0, edge_index[0])
+        m = g.new_zeros(num_graphs, 9).index_add(0, graph_of_edge, outer).view(num_graphs, 3, 3)
+    de = 0.5 * (m + m.transpose(1, 2))
+    volume = torch.linalg.det(cell).abs()
+    safe = torch.where(volume > 1e-8, volume, torch.ones_like(volume))
+    scale = torch.where(volume > 1e-8, 1.0 / safe, torch.zeros_like(volume))
+    return {"virial": -de, "stress": de * scale.view(-1, 1, 1)}

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from geodl.atoms.model._config import EquivariantConfig
+from geodl.atoms.model._equivariant_config import EquivariantConfig
 from geodl.atoms.model._equivariant_layers import InteractionBlock, hidden_irreps
 from geodl.geometry import BesselBasis, EdgeHarmonics, PolynomialEnvelope
 from geodl.nn import get_activation

@@ -17,7 +17,9 @@ class AtomicFitting(nn.Module):
 
         \varepsilon_i = h_{t_i}(D_i), \qquad E = \sum_i \varepsilon_i
 
-    Atoms are grouped by species (one pass per species, never per atom).
+    Atoms are grouped by species: one GEMM chain per species, never per-atom work. When
+    atoms come ordered by species (as :class:`~geodl.atoms.ase.GeoDLCalculator` orders
+    them) each species is a contiguous slice; otherwise rows are gathered and scattered.
 
     Parameters
     ----------
@@ -69,6 +71,15 @@ class AtomicFitting(nn.Module):
         if len(self.nets) == 1:
             for net in self.nets:
                 return net(descriptor).squeeze(-1)
+        if species.shape[0] < 2 or bool((species[1:] >= species[:-1]).all()):
+            # Atoms ordered by species (the calculator orders them): one GEMM chain per
+            # species on a contiguous slice, no gather/scatter of descriptor rows.
+            counts: list[int] = torch.bincount(species, minlength=self.num_types).tolist()
+            blocks = torch.split(descriptor, counts)
+            outs: list[Tensor] = []
+            for t, net in enumerate(self.nets):
+                outs.append(net(blocks[t]).squeeze(-1))
+            return torch.cat(outs)
         rows: list[Tensor] = []
         parts: list[Tensor] = []
         for t, net in enumerate(self.nets):

@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import IO, Any
 
 import torch
 
 from geodl.atoms.model._model import AtomisticModel
 from geodl.atoms.model._registry import model_config_from_dict
+from geodl.atoms.model._size import model_size
+from geodl.errors import InputError
+from geodl.training import read_torch_file
 
-__all__ = ["MODEL_FILE_FORMAT", "MODEL_FILE_VERSION", "load_model", "save_model"]
+__all__ = [
+    "MODEL_FILE_FORMAT",
+    "MODEL_FILE_VERSION",
+    "load_model",
+    "model_from_state",
+    "read_torch_file",
+    "save_model",
+]
 
 MODEL_FILE_FORMAT = "geodl.atoms.EnergyModel"
 #: 1: se_e2_a only (``core.descriptor.*``); 2: any family (``core.atomic.*``, ``type``).
 MODEL_FILE_VERSION = 2
 
 
-def save_model(model: AtomisticModel, path: str | os.PathLike[str]) -> None:
+def save_model(model: AtomisticModel, path: str | os.PathLike[str] | IO[bytes]) -> None:
     """Save ``model`` as ``{"format", "version", "config", "state_dict"}`` (no pickled code).
 
     Examples
@@ -62,26 +72,76 @@ def load_model(path: str | os.PathLike[str], map_location: Any = "cpu") -> Atomi
     """Load a model written by :func:`save_model` with ``torch.load(weights_only=True)``.
 
     Files of every earlier version load (their weights are renamed to the current layout).
+    A model file is data: nothing in it is executed, and its config is checked against its
+    weights before the model is allocated (a small file cannot request a huge model).
 
     Raises
     ------
-    ValueError
-        If the file is not a geodl model file, is newer than this geodl, or its weights do
-        not match its config.
+    InputError
+        (a ``ValueError``) If the file is missing, corrupt, not a geodl model file, newer
+        than this geodl, or its weights do not match its config.
     """
-    payload = torch.load(path, map_location=map_location, weights_only=True)
+    hint = "Pass a model.pt written by geodl train or geodl.atoms.save_model."
+    payload = read_torch_file(path, what="model file", hint=hint, map_location=map_location)
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FILE_FORMAT:
-        raise ValueError(
+        raise InputError(
             f"load_model: {os.fspath(path)!r} is not a geodl model file (expected format "
             f"{MODEL_FILE_FORMAT!r}); save models with geodl.atoms.save_model."
         )
-    version = int(payload.get("version", 0))
-    if version > MODEL_FILE_VERSION:
-        raise ValueError(
-            f"load_model: file version {version} is newer than supported "
+    version = payload.get("version", 0)
+    if not isinstance(version, int) or version > MODEL_FILE_VERSION:
+        raise InputError(
+            f"load_model: file version {version!r} is newer than supported "
             f"({MODEL_FILE_VERSION}); upgrade geodl."
         )
-    model = AtomisticModel(model_config_from_dict(payload["config"]))
-    model.load_state_dict(_upgrade_state_dict(payload["state_dict"], version), strict=True)
+    where = f"load_model: {os.fspath(path)!r} is a damaged geodl model file"
+    model = model_from_state(payload.get("config"), payload.get("state_dict"), where, version)
     model.eval()
+    return model
+
+
+def model_from_state(
+    config: Any, state: Any, where: str = "model", version: int = MODEL_FILE_VERSION
+) -> AtomisticModel:
+    """A model built from a stored config dict and ``state_dict`` (a model file's or a
+    checkpoint's), refusing a config that needs more parameters than ``state`` holds
+    before anything is allocated.
+
+    Raises
+    ------
+    InputError
+        The config is invalid, asks for more parameters than stored, or the weights do
+        not fit it.
+
+    Examples
+    --------
+    >>> from geodl.atoms import EnergyModel, EnergyModelConfig
+    >>> m = EnergyModel(EnergyModelConfig(type_map=["H"], embed_widths=(4,), axis_neurons=2,
+    ...                                   fitting_widths=(4,)))
+    >>> model_from_state(m.config.to_dict(), m.state_dict()).type_map
+    ['H']
+    >>> model_from_state({**m.config.to_dict(), "fitting_widths": [4096]}, m.state_dict())
+    Traceback (most recent call last):
+    ...
+    geodl.errors.InputError: model: its config asks for ... parameters but ... holds ...
+    """
+    fix = "Pass a model.pt written by geodl train or geodl.atoms.save_model."
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise InputError(f"{where}: no weights ('state_dict') stored. {fix}")
+    try:
+        model_config = model_config_from_dict(config)
+        needed = model_size(model_config).parameters
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{where} (its model config: {type(exc).__name__}: {exc}). {fix}") from exc
+    stored = sum(v.numel() for v in state.values())
+    if needed > stored:
+        raise InputError(
+            f"{where}: its config asks for {needed:,} parameters but the file holds "
+            f"{stored:,} values; the file is damaged or not written by geodl."
+        )
+    model = AtomisticModel(model_config)
+    try:
+        model.load_state_dict(_upgrade_state_dict(state, version), strict=True)
+    except RuntimeError as exc:
+        raise InputError(f"{where}: its weights do not match its config ({exc}).") from exc
     return model

@@ -224,9 +224,12 @@ class AtomisticModel(nn.Module):
         shifts: Tensor,
         cell: Tensor,
         batch: Tensor,
+        min_pair_distance: float | None = None,
     ) -> None:
         """Raise ``ValueError``/``TypeError`` for inputs that would give a silent NaN:
-        unknown species, non-finite positions or cell, overlapping atoms."""
+        unknown species, non-finite positions or cell, overlapping atoms
+        (``min_pair_distance``: the shortest edge length when the caller already knows
+        it, e.g. from :func:`~geodl.geometry.neighbor_list`; else computed here)."""
         check_positions(pos, "pos")
         check_species(species, self.num_types, self.type_map)
         if species.shape[0] != pos.shape[0]:
@@ -236,7 +239,9 @@ class AtomisticModel(nn.Module):
             )
         if not bool(torch.isfinite(cell).all()):
             raise ValueError("AtomisticModel: 'cell' contains NaN or infinite values.")
-        if self.min_distance > 0 and edge_index.shape[1] > 0:
+        if self.min_distance > 0 and min_pair_distance is not None:
+            check_min_distance(torch.tensor([min_pair_distance]), self.min_distance)
+        elif self.min_distance > 0 and edge_index.shape[1] > 0:
             with torch.no_grad():
                 vec = edge_vectors(pos, edge_index, shifts, cell.to(pos.dtype), batch)
                 check_min_distance(vec.norm(dim=-1), self.min_distance)

@@ -22,8 +22,9 @@ from typing import Any
 
 from torch import nn
 
-from geodl.atoms.model._config import EquivariantConfig, ModelConfig, SeE2AConfig
+from geodl.atoms.model._config import ModelConfig, SeE2AConfig
 from geodl.atoms.model._equivariant import Equivariant
+from geodl.atoms.model._equivariant_config import EquivariantConfig
 from geodl.atoms.model._se_e2_a import SeE2A
 
 __all__ = [
@@ -52,12 +53,17 @@ class ModelFamily:
         ``config -> nn.Module`` giving per-atom energies (see the module docstring).
     description : str
         One line for listings and error messages.
+    activations : callable, optional
+        ``(config, n_atoms, n_edges) -> int``: the number of activation values one
+        forward pass keeps for autograd (for the memory estimate of
+        :func:`~geodl.atoms.model.check_model_size`).
     """
 
     name: str
     config: type[ModelConfig]
     build: Callable[[Any], nn.Module]
     description: str
+    activations: Callable[[Any, int, int], int] | None = None
 
 
 #: ``model.type`` -> family. Add families with :func:`register_model_type`.
@@ -113,7 +119,13 @@ def model_config_from_dict(data: Mapping[str, Any]) -> ModelConfig:
 
 
 register_model_type(
-    ModelFamily("se_e2_a", SeE2AConfig, SeE2A, "DeepPot-SE two-body embedding descriptor")
+    ModelFamily(
+        "se_e2_a",
+        SeE2AConfig,
+        SeE2A,
+        "DeepPot-SE two-body embedding descriptor",
+        SeE2A.activation_count,
+    )
 )
 register_model_type(
     ModelFamily(

@@ -75,6 +75,28 @@ class SeE2A(nn.Module):
             config.resnet,
         )
         self.fixed_neighbor_norm = config.neighbor_norm is not None
+        if config.compression is not None:
+            self.descriptor.enable_table(
+                config.compression["s_max"], config.compression["intervals"]
+            )
+
+    @staticmethod
+    def activation_count(config: SeE2AConfig, n_atoms: int, n_edges: int) -> int:
+        r"""Activation values of one forward pass: per edge the embedding layers and the
+        outer product (:math:`\sum_l w_l + 4 M_1`), per atom :math:`T_i`, :math:`D_i`
+        and the fitting layers (:math:`4 M_1 + M_1 M_2 + \sum_l h_l`).
+
+        Examples
+        --------
+        >>> from geodl.atoms import SeE2AConfig
+        >>> SeE2A.activation_count(SeE2AConfig(embed_widths=(4,), axis_neurons=2,
+        ...                                    fitting_widths=(8,)), 1, 10)
+        232
+        """
+        m1 = config.embed_widths[-1]
+        per_edge = sum(config.embed_widths) + 4 * m1
+        per_atom = 4 * m1 + m1 * config.axis_neurons + sum(config.fitting_widths)
+        return int(n_edges) * per_edge + int(n_atoms) * per_atom
 
     def forward(self, species: Tensor, edge_vec: Tensor, edge_index: Tensor) -> Tensor:
         center = edge_index[0]

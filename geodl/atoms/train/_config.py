@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import types
-import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
+
+from geodl.atoms.train._parse import build_dataclass, check_model_section, model_keys, parse_value
+from geodl.errors import InputError
+from geodl.training import bounded, validate_fields, warn
 
 __all__ = [
     "DataConfig",
@@ -31,7 +33,15 @@ __all__ = [
     "TrainingConfig",
     "TrainConfig",
     "load_config",
+    "resolve_key",
+    "suspicious_values",
+    "valid_keys",
 ]
+
+#: Seeds: what NumPy's and torch's generators both accept.
+_SEED = dict(kind="int", low=0, high=2**32 - 1)
+_COUNT = dict(kind="int", low=1, high=10**9)
+_PREF = dict(kind="float", low=0, high=1e9)
 
 
 @dataclass
@@ -41,7 +51,9 @@ class DataConfig:
     Attributes
     ----------
     train : str or None
-        Training file (any format ``ase.io.read`` understands: extxyz, ASE db, traj...).
+        Training data: any file ``ase.io.read`` understands (extxyz, ASE db, traj...), a
+        DeePMD system folder or a root of many, a dpdata-readable file (see ``format``),
+        or ``bundled:NAME`` for a shipped dataset.
     valid : str or None
         Validation file. When absent, ``valid_fraction`` of ``train`` is held out.
     test : str or None
@@ -61,20 +73,38 @@ class DataConfig:
         Train on stress: ``"auto"`` when any periodic training structure carries it.
     max_structures : int or None
         Use at most this many training structures (a random subset).
+    format : str
+        Data format of ``train``/``valid``/``test``: ``"auto"`` (detect), ``"extxyz"``,
+        ``"deepmd/npy"``, ``"deepmd/raw"``, ``"ase:FORMAT"`` or any dpdata format such as
+        ``"vasp/outcar"`` (see :data:`geodl.atoms.data.DATA_FORMATS`).
     """
 
     train: str | None = None
     valid: str | None = None
     test: str | None = None
-    valid_fraction: float = 0.1
-    test_fraction: float = 0.0
-    split_seed: int = 0
+    valid_fraction: float = bounded(0.1, kind="float", low=0, high=1, high_open=True)
+    test_fraction: float = bounded(0.0, kind="float", low=0, high=1, high_open=True)
+    split_seed: int = bounded(0, **_SEED)
     index: str = ":"
     energy_key: str = "energy"
     forces_key: str = "forces"
     stress_key: str = "stress"
     use_stress: bool | str = "auto"
-    max_structures: int | None = None
+    max_structures: int | None = bounded(None, nullable=True, **_COUNT)
+    format: str = "auto"
+
+    def __post_init__(self) -> None:
+        validate_fields(self, "data.")
+        if self.valid_fraction + self.test_fraction >= 1.0:
+            raise InputError(
+                f"data.valid_fraction + data.test_fraction = "
+                f"{self.valid_fraction + self.test_fraction:g} must be < 1 (some data must "
+                "be left to train on)."
+            )
+        if isinstance(self.use_stress, str) and self.use_stress != "auto":
+            raise InputError(
+                f"data.use_stress must be true, false or 'auto', got {self.use_stress!r}."
+            )
 
 
 @dataclass
@@ -94,12 +124,15 @@ class LossConfig:
     energies gain weight at the end, when the learning rate is small.
     """
 
-    start_pref_e: float = 5.0
-    limit_pref_e: float = 100.0
-    start_pref_f: float = 1000.0
-    limit_pref_f: float = 1.0
-    start_pref_s: float = 0.02
-    limit_pref_s: float = 1.0
+    start_pref_e: float = bounded(5.0, **_PREF)
+    limit_pref_e: float = bounded(100.0, **_PREF)
+    start_pref_f: float = bounded(1000.0, **_PREF)
+    limit_pref_f: float = bounded(1.0, **_PREF)
+    start_pref_s: float = bounded(0.02, **_PREF)
+    limit_pref_s: float = bounded(1.0, **_PREF)
+
+    def __post_init__(self) -> None:
+        validate_fields(self, "training.loss.")
 
 
 @dataclass
@@ -131,38 +164,69 @@ class TrainingConfig:
     grad_clip : float or None
         Clip the gradient norm (100.0); ``null`` disables.
     num_threads : int or None
-        torch intra-op threads; ``null`` keeps torch's default.
+        torch intra-op threads; ``null`` (or 0) keeps torch's default.
     progress : bool or None
         tqdm progress bar; ``null`` = only on a terminal.
     resume : bool or "auto"
-        ``"auto"`` resumes from ``out/checkpoint.pt`` when it exists.
+        ``"auto"``: continue the run in ``out`` when its stored config matches (a finished
+        run is not trained again; a different config is refused, listing what differs);
+        ``true``: continue it even with a changed config; ``false``: start over.
+    checkpoint_every_s : float or None
+        Also write ``checkpoint.pt`` mid-epoch when this many seconds passed since the
+        last one (60); ``null``: only at epoch ends.
+    allow_large : bool
+        Train a model above the size limits of
+        :func:`geodl.atoms.model.check_model_size` (``--allow-large``).
     plots : bool
         Write learning-curve and parity plots (PNG) at the end.
     refit_energy_shift : bool
         After training, refit the per-species energy shifts by least squares of the
         training residuals on the composition (forces unchanged; removes any
         composition-dependent energy offset) (true).
+    init_model : str or None
+        Fine-tune: start from this trained ``model.pt`` instead of a fresh model. Its
+        architecture is kept (``model.*`` may set only ``type_map``, ``e0s``, ``dtype``,
+        ``min_distance``); elements of the new data it does not know are added; with
+        ``model.e0s: fit`` its reference energies are refitted on the new data's residuals.
     loss : LossConfig
         Loss prefactors.
     """
 
-    epochs: int = 200
-    batch_size: int = 4
-    lr: float = 2e-3
-    lr_final: float = 2e-5
-    ema_decay: float | None = 0.99
+    epochs: int = bounded(200, **_COUNT)
+    batch_size: int = bounded(4, kind="int", low=1, high=10**6)
+    lr: float = bounded(2e-3, kind="float", low=0, high=10, low_open=True)
+    lr_final: float = bounded(2e-5, kind="float", low=0, high=10, low_open=True)
+    ema_decay: float | None = bounded(
+        0.99, kind="float", low=0, high=1, high_open=True, nullable=True
+    )
     device: str = "auto"
-    seed: int = 0
-    max_time: float | None = None
-    patience: int | None = 30
-    valid_every: int = 1
-    grad_clip: float | None = 100.0
-    num_threads: int | None = None
+    seed: int = bounded(0, **_SEED)
+    max_time: float | None = bounded(
+        None, kind="float", low=0, high=1e9, low_open=True, nullable=True, cli="--max-time"
+    )
+    patience: int | None = bounded(30, nullable=True, **_COUNT)
+    valid_every: int = bounded(1, **_COUNT)
+    grad_clip: float | None = bounded(
+        100.0, kind="float", low=0, high=1e12, low_open=True, nullable=True
+    )
+    num_threads: int | None = bounded(None, kind="int", low=0, high=4096, nullable=True)
     progress: bool | None = None
     resume: bool | str = "auto"
     plots: bool = True
     refit_energy_shift: bool = True
+    init_model: str | None = None
+    checkpoint_every_s: float | None = bounded(
+        60.0, kind="float", low=0, high=1e9, low_open=True, nullable=True
+    )
+    allow_large: bool = False
     loss: LossConfig = field(default_factory=LossConfig)
+
+    def __post_init__(self) -> None:
+        validate_fields(self, "training.")
+        if isinstance(self.resume, str) and self.resume != "auto":
+            raise InputError(f"training.resume must be true, false or 'auto', got {self.resume!r}.")
+        if not isinstance(self.device, str) or not self.device:
+            raise InputError(f"training.device must be a device name, got {self.device!r}.")
 
 
 @dataclass
@@ -183,21 +247,27 @@ class TrainConfig:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     out: str = "geodl-run"
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.out, (str, Path)):
+            raise InputError(f"out must be a directory path, got {self.out!r}.")
+        self.out = str(self.out)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (YAML/JSON serialisable)."""
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None, *, source: str = "config") -> TrainConfig:
-        """Build from a nested mapping; unknown keys raise ``ValueError`` listing valid ones."""
-        return _build(cls, d or {}, source, "")
+        """Build from a nested mapping; unknown keys and bad values raise
+        :class:`~geodl.errors.InputError` naming the key and listing what is valid."""
+        return build_dataclass(cls, d or {}, source, "", special={"model": check_model_section})
 
     def override(self, pairs: Iterable[str], *, source: str = "--set") -> TrainConfig:
         """Return a copy with ``key=value`` overrides applied (see the module docstring)."""
         d = self.to_dict()
         for pair in pairs:
             if "=" not in pair:
-                raise ValueError(
+                raise InputError(
                     f"{source}: expected KEY=VALUE (e.g. training.lr=1e-3), got {pair!r}."
                 )
             key, text = pair.split("=", 1)
@@ -205,7 +275,7 @@ class TrainConfig:
             node = d
             for part in path[:-1]:
                 node = node.setdefault(part, {})
-            node[path[-1]] = _parse_value(text)
+            node[path[-1]] = parse_value(text)
         return TrainConfig.from_dict(d, source=source)
 
     def to_yaml(self) -> str:
@@ -215,29 +285,8 @@ class TrainConfig:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
 
-def _parse_value(text: str) -> Any:
-    import yaml
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-
-
 def _sections() -> dict[str, type]:
     return {"data": DataConfig, "training": TrainingConfig, "training.loss": LossConfig}
-
-
-def _model_keys(model_type: str | None = None) -> list[str]:
-    """Keys of ``model.type``'s config, or of every registered family when ``None``."""
-    from geodl.atoms.model import MODEL_TYPES, resolve_model_type
-
-    if model_type is not None:
-        return resolve_model_type(model_type).config.keys()
-    keys: list[str] = []
-    for family in MODEL_TYPES.values():
-        keys += [k for k in family.config.keys() if k not in keys]
-    return keys
 
 
 def valid_keys() -> list[str]:
@@ -248,7 +297,7 @@ def valid_keys() -> list[str]:
             if f.name != "loss":
                 keys.append(f"{prefix}.{f.name}")
     keys.append("out")
-    keys += [f"model.{k}" for k in _model_keys()]
+    keys += [f"model.{k}" for k in model_keys()]
     return keys
 
 
@@ -257,7 +306,7 @@ def resolve_key(key: str) -> list[str]:
 
     Raises
     ------
-    ValueError
+    InputError
         Unknown or ambiguous key; the message suggests close matches and lists valid keys.
     """
     keys = valid_keys()
@@ -267,130 +316,62 @@ def resolve_key(key: str) -> list[str]:
     if len(matches) == 1:
         return matches[0].split(".")
     if len(matches) > 1:
-        raise ValueError(f"Config key {key!r} is ambiguous: use one of {', '.join(matches)}.")
+        raise InputError(f"Config key {key!r} is ambiguous: use one of {', '.join(matches)}.")
     close = difflib.get_close_matches(key, keys + [k.split(".")[-1] for k in keys], n=3)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    raise ValueError(f"Unknown config key {key!r}.{hint} Valid keys: {', '.join(keys)}.")
+    raise InputError(f"Unknown config key {key!r}.{hint} Valid keys: {', '.join(keys)}.")
 
 
-def _check_type(value: Any, hint: Any, where: str) -> Any:
-    origin = typing.get_origin(hint)
-    if origin in (Union, types.UnionType):
-        options = typing.get_args(hint)
-        if value is None and type(None) in options:
-            return None
-        errors = []
-        for option in options:
-            if option is type(None):
-                continue
-            try:
-                return _check_type(value, option, where)
-            except (TypeError, ValueError) as exc:
-                errors.append(str(exc))
-        raise TypeError(errors[0] if errors else f"{where}: invalid value {value!r}.")
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            if isinstance(value, str):
-                try:
-                    return float(value)
-                except ValueError:
-                    pass
-            raise TypeError(f"{where}: expected a number, got {value!r}.")
-        return float(value)
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                return int(value)
-            raise TypeError(f"{where}: expected an integer, got {value!r}.")
-        return value
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise TypeError(f"{where}: expected true or false, got {value!r}.")
-        return value
-    if hint is str:
-        if not isinstance(value, (str, Path)):
-            raise TypeError(f"{where}: expected a string, got {value!r}.")
-        return str(value)
-    return value
+def suspicious_values(config: TrainConfig, n_train: int | None = None) -> list[str]:
+    """Warn (:class:`~geodl.training.SuspiciousValueWarning`) about legal values that are
+    probably mistakes; returns the messages.
 
-
-def _build(cls: type, d: Mapping[str, Any], source: str, prefix: str) -> Any:
-    if not isinstance(d, Mapping):
-        raise TypeError(
-            f"{source}: section {prefix.rstrip('.') or '<top>'!r} must be a mapping "
-            f"(key: value lines), got {type(d).__name__}."
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     found = suspicious_values(TrainConfig.from_dict({"training": {"lr": 2.0}}))
+    >>> found[0][:40]
+    'training.lr = 2.0 is legal but suspiciou'
+    """
+    t = config.training
+    found = []
+    if t.lr > 1:
+        found.append(
+            warn(
+                "training.lr",
+                t.lr,
+                "Adam with a learning rate above 1 usually diverges; typical values are "
+                "1e-4 to 1e-2",
+            )
         )
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    kwargs: dict[str, Any] = {}
-    for key, value in d.items():
-        where = f"{prefix}{key}"
-        if key not in names:
-            close = difflib.get_close_matches(str(key), names, n=3)
-            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-            section = f" in {prefix.rstrip('.')!r}" if prefix else ""
-            raise ValueError(
-                f"{source}: unknown key {where!r}.{hint} Valid keys{section}: {', '.join(names)}."
+    if t.lr_final > t.lr:
+        found.append(
+            warn(
+                "training.lr_final",
+                t.lr_final,
+                f"it is above training.lr = {t.lr}, so the learning rate grows during the run",
             )
-        hint_t = hints[key]
-        if dataclasses.is_dataclass(hint_t):
-            kwargs[key] = _build(hint_t, value or {}, source, f"{where}.")
-        elif key == "model" and cls is TrainConfig:
-            kwargs[key] = _check_model(value or {}, source)
-        else:
-            kwargs[key] = _check_type(value, hint_t, f"{source}: {where}")
-    obj = cls(**kwargs)
-    _validate(obj, source)
-    return obj
-
-
-def _check_model(value: Any, source: str) -> dict[str, Any]:
-    from geodl.atoms.model import DEFAULT_MODEL_TYPE
-
-    if not isinstance(value, Mapping):
-        raise TypeError(f"{source}: section 'model' must be a mapping, got {value!r}.")
-    model_type = value.get("type", DEFAULT_MODEL_TYPE)
-    try:
-        keys = _model_keys(model_type)
-    except ValueError as exc:
-        raise ValueError(f"{source}: model.type: {exc}") from None
-    for key in value:
-        if key not in keys:
-            close = difflib.get_close_matches(str(key), keys, n=3)
-            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-            raise ValueError(
-                f"{source}: unknown key 'model.{key}' for model.type {model_type!r}.{hint} "
-                f"Valid keys in 'model': {', '.join(keys)}."
+        )
+    if n_train is not None and t.batch_size > n_train:
+        found.append(
+            warn(
+                "training.batch_size",
+                t.batch_size,
+                f"the training set has only {n_train} structures; each step uses all of them",
             )
-    return dict(value)
-
-
-def _validate(obj: Any, source: str) -> None:
-    if isinstance(obj, DataConfig):
-        for name in ("valid_fraction", "test_fraction"):
-            v = getattr(obj, name)
-            if not 0.0 <= v < 1.0:
-                raise ValueError(f"{source}: data.{name} must be in [0, 1), got {v}.")
-        if obj.valid_fraction + obj.test_fraction >= 1.0:
-            raise ValueError(f"{source}: data.valid_fraction + data.test_fraction must be < 1.")
-        if isinstance(obj.use_stress, str) and obj.use_stress != "auto":
-            raise ValueError(
-                f"{source}: data.use_stress must be true, false or 'auto', got {obj.use_stress!r}."
+        )
+    if t.loss.limit_pref_e == 0 and t.loss.limit_pref_f == 0:
+        found.append(
+            warn(
+                "training.loss.limit_pref_e",
+                0.0,
+                "with limit_pref_f also 0 the validation score is always 0, so early "
+                "stopping and the best model see no progress",
             )
-    elif isinstance(obj, TrainingConfig):
-        for name in ("epochs", "batch_size", "valid_every"):
-            if getattr(obj, name) < 1:
-                raise ValueError(f"{source}: training.{name} must be >= 1.")
-        if obj.lr <= 0 or obj.lr_final <= 0:
-            raise ValueError(f"{source}: training.lr and training.lr_final must be > 0.")
-        if obj.ema_decay is not None and not 0.0 <= obj.ema_decay < 1.0:
-            raise ValueError(f"{source}: training.ema_decay must be in [0, 1) or null.")
-        if obj.max_time is not None and obj.max_time <= 0:
-            raise ValueError(f"{source}: training.max_time must be > 0 seconds or null.")
-        if isinstance(obj.resume, str) and obj.resume != "auto":
-            raise ValueError(
-                f"{source}: training.resume must be true, false or 'auto', got {obj.resume!r}."
-            )
+        )
+    return found
 
 
 def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> TrainConfig:
@@ -398,9 +379,10 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -
 
     Raises
     ------
-    ValueError
-        If the file is missing or not valid YAML, or a key is unknown (the message lists
-        the valid keys), or a value is out of range.
+    InputError
+        (a ``ValueError``) If the file is missing or not valid YAML, or a key is unknown
+        (the message lists the valid keys), or a value has the wrong type or is out of
+        range (the message names the key, the value and the valid range).
 
     Examples
     --------
@@ -414,10 +396,10 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -
     else:
         p = Path(path)
         if not p.is_file():
-            raise ValueError(f"config: no such file {str(p)!r}; pass the path to a YAML file.")
+            raise InputError(f"config: no such file {str(p)!r}; pass the path to a YAML file.")
         try:
             raw = yaml.safe_load(p.read_text())
-        except yaml.YAMLError as exc:
-            raise ValueError(f"{p}: not valid YAML ({exc}).") from exc
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise InputError(f"{p}: not valid YAML ({exc}).") from exc
         cfg = TrainConfig.from_dict(raw, source=str(p))
     return cfg.override(list(overrides))

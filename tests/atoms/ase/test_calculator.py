@@ -117,3 +117,36 @@ def test_clear_errors() -> None:
     atoms.calc = GeoDLCalculator(_model())
     with pytest.raises(ValueError, match=r"species \['Ag'\] were not seen in training"):
         atoms.get_potential_energy()
+
+
+def test_results_follow_the_callers_atom_order() -> None:
+    """The calculator orders atoms by species internally; results come back in the
+    caller's order (same as a structure given already ordered)."""
+    import ase.build
+    import numpy as np
+
+    from geodl.atoms import EnergyModel, EnergyModelConfig
+
+    torch.manual_seed(0)
+    model = EnergyModel(
+        EnergyModelConfig(
+            type_map=["Cu", "Au"],
+            r_cut=4.0,
+            r_smooth=3.0,
+            embed_widths=(4,),
+            axis_neurons=2,
+            fitting_widths=(8,),
+            dtype="float64",
+        )
+    )
+    atoms = ase.build.bulk("Cu", "fcc", a=3.7, cubic=True) * (2, 1, 1)
+    atoms.symbols[[1, 4, 6]] = "Au"
+    atoms.rattle(0.1, seed=1)
+    atoms.calc = GeoDLCalculator(model)
+    forces, energies = atoms.get_forces(), atoms.get_potential_energies()
+    order = np.argsort(atoms.numbers == 79, kind="stable")
+    ordered = atoms[order]
+    ordered.calc = GeoDLCalculator(model)
+    np.testing.assert_allclose(ordered.get_forces(), forces[order], atol=1e-12)
+    np.testing.assert_allclose(ordered.get_potential_energies(), energies[order], atol=1e-12)
+    assert ordered.get_potential_energy() == pytest.approx(atoms.get_potential_energy())

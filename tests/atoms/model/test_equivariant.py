@@ -55,16 +55,16 @@ def test_config_defaults_round_trip_and_registry() -> None:
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("l_max", 7, r"'l_max' must be in 0\.\.3, got 7"),
-        ("l_max", "two", r"'l_max' must be an integer \(0\.\.3\)"),
-        ("channels", 0, r"'channels' must be in >= 1, got 0"),
-        ("layers", 0, r"'layers' must be in >= 1"),
-        ("correlation", 4, r"'correlation' must be in 1\.\.3"),
-        ("hidden_l_max", -1, r"'hidden_l_max' must be in 0\.\.3"),
-        ("radial_mlp", [8, 0], r"'radial_mlp\[1\]' must be in >= 1"),
-        ("radial_mlp", 8, "must be a list of layer widths"),
-        ("activation", "swish", "Valid activations: .*silu"),
-        ("avg_num_neighbors", -2.0, "positive number or null"),
+        ("l_max", 7, r"model\.l_max must be one of 0, 1, 2, 3 \(an integer\), got 7\."),
+        ("l_max", "two", r"model\.l_max must be one of 0, 1, 2, 3"),
+        ("channels", 0, r"model\.channels must be >= 1 and <= 4096 \(an integer\), got 0\."),
+        ("layers", 0, r"model\.layers must be >= 1 and <= 16"),
+        ("correlation", 4, r"model\.correlation must be >= 1 and <= 3"),
+        ("hidden_l_max", -1, r"model\.hidden_l_max must be one of 0, 1, 2, 3"),
+        ("radial_mlp", [8, 0], r"model\.radial_mlp must be >= 1 .*a list of integers"),
+        ("radial_mlp", "8", r"model\.radial_mlp must be .*a list of integers"),
+        ("activation", "swish", r"model\.activation must be one of .*silu"),
+        ("avg_num_neighbors", -2.0, r"model\.avg_num_neighbors must be > 0 .*or null"),
     ],
 )
 def test_invalid_options_name_the_valid_range(key: str, value: object, message: str) -> None:

@@ -34,13 +34,20 @@ def _inputs(atoms: ase.Atoms) -> tuple[Tensor, ...]:
 STRUCTURES = {"periodic": cu_au_cell, "cluster": lambda: random_cluster(6)}
 
 
+def _expected(atoms: ase.Atoms, group: str) -> str:
+    # only atoms of equal species are exchanged: with all species different (the
+    # two-atom Cu-Au cell) a permutation check compares nothing
+    distinct = len(set(atoms.numbers)) == len(atoms)
+    return "vacuous" if group == "permutation" and distinct else "exact"
+
+
 @pytest.mark.parametrize("structure", sorted(STRUCTURES))
 @pytest.mark.parametrize("group", ["E3", "O3", "translation", "permutation"])
 def test_energy_invariant(make_model: MakeModel, structure: str, group: str) -> None:
     atoms = STRUCTURES[structure]()
     f = make_model(atoms).energy_function()
     report = check_invariance(f, group, _inputs(atoms), kind="atoms")
-    assert report.verdict == "exact", str(report)
+    assert report.verdict == _expected(atoms, group), str(report)
     assert report.dtype == torch.float64 or "float64" in str(report.dtype)
 
 
@@ -57,7 +64,7 @@ def test_forces_equivariant(make_model: MakeModel, structure: str) -> None:
     f = make_model(atoms).energy_function()
     for group in ("E3", "permutation"):
         report = check_forces(f, group, _inputs(atoms), kind="atoms")
-        assert report.verdict == "exact", str(report)
+        assert report.verdict == _expected(atoms, group), str(report)
 
 
 def test_stress_is_rank2(make_model: MakeModel) -> None:
@@ -76,7 +83,7 @@ def test_stress_is_rank2(make_model: MakeModel) -> None:
 
 
 def test_declarations_verified(make_model: MakeModel) -> None:
-    atoms = cu_au_cell()
+    atoms = cu_au_cell((2, 2, 1))  # equal species present: the permutation compares something
     f = make_model(atoms).energy_function()
     reports = verify_declarations(f, _inputs(atoms))
     assert len(reports) == len(f.declared_symmetries()) == 2

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from geodl.atoms.train import TrainConfig, load_config, resolve_key, valid_keys
+from geodl.errors import InputError
 
 
 def test_defaults_roundtrip_and_yaml(tmp_path: Path) -> None:
@@ -60,9 +61,11 @@ def test_override_resolution() -> None:
 
 
 def test_values_are_type_checked_and_ranges_validated(tmp_path: Path) -> None:
-    with pytest.raises(TypeError, match=r"training.epochs: expected an integer, got 'many'"):
+    with pytest.raises(
+        InputError, match=r"training.epochs must be >= 1 .*\(an integer\), got 'many'"
+    ):
         load_config(overrides=["epochs=many"])
-    with pytest.raises(ValueError, match="valid_fraction must be in"):
+    with pytest.raises(InputError, match=r"data.valid_fraction must be >= 0 and < 1 .*, got 1.5"):
         load_config(overrides=["valid_fraction=1.5"])
     with pytest.raises(ValueError, match="resume must be true, false or 'auto'"):
         load_config(overrides=["resume=maybe"])
@@ -73,5 +76,5 @@ def test_values_are_type_checked_and_ranges_validated(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not valid YAML"):
         load_config(bad)
     bad.write_text("training: 3\n")
-    with pytest.raises(TypeError, match="must be a mapping"):
+    with pytest.raises(InputError, match="must be a mapping"):
         load_config(bad)

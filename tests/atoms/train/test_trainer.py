@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from geodl.atoms.train import Trainer, atomic_save, evaluate
+from geodl.atoms.train import PotentialLoss, Trainer, atomic_save, evaluate
 from tests.atoms._training import cuau, tiny_config
 
 
@@ -168,7 +168,7 @@ def test_every_completed_epoch_is_checkpointed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = []
-    original = Trainer._step
+    original = PotentialLoss.backward
 
     def step_then_crash(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(1)
@@ -176,7 +176,7 @@ def test_every_completed_epoch_is_checkpointed(
             raise RuntimeError("killed")
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(Trainer, "_step", step_then_crash)
+    monkeypatch.setattr(PotentialLoss, "backward", step_then_crash)
     cfg = tiny_config(tmp_path, epochs=3, valid_every=2)
     with pytest.raises(RuntimeError, match="killed"):
         Trainer(cfg, log=lambda s: None).fit(cuau(4))
