@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from geodl.errors import InputError
+
 #: the speed system: conventional fcc cell x 6^3 = 864 atoms (as ``geodl bench md-speed``)
 SPEED_REPEAT = [6, 6, 6]
 
@@ -45,7 +47,7 @@ def _split_models(models: Any) -> list[str]:
     names = [str(n).strip() for n in names if str(n).strip()]
     unknown = [n for n in names if n not in MODEL_TYPES]
     if not names or unknown:
-        raise ValueError(
+        raise InputError(
             f"potential-compare: --models must name model types separated by commas, got "
             f"{models!r}. Valid model types: {', '.join(MODEL_TYPES)}."
         )
@@ -170,22 +172,23 @@ def run(
 
     import torch
 
+    from geodl.atoms.data import resolve_source
+    from geodl.training import Bound
+
     if not data or not test:
-        raise ValueError(
-            "potential-compare: give the training and test files, --data TRAIN --test TEST "
-            "(any ASE-readable labelled structures)."
+        raise InputError(
+            "potential-compare: give the training and test data, --data TRAIN --test TEST "
+            "(labelled structures: extxyz, a DeePMD folder, ... or bundled:NAME)."
         )
-    for name, path in (("--data", data), ("--test", test)):
-        if not Path(path).is_file():
-            raise ValueError(f"potential-compare: {name}: no such file {path!r}.")
-    if not float(max_time) > 0:
-        raise ValueError(f"potential-compare: --max-time must be > 0 seconds, got {max_time}.")
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"potential-compare: threads must be an integer >= 1, got {threads!r}.")
+    for name, source in (("--data", data), ("--test", test)):
+        if not resolve_source(str(source)).exists():
+            raise InputError(f"potential-compare: {name}: no such file or folder {source!r}.")
+    max_time = Bound("float", 0, 1e9, low_open=True, cli="--max-time").check(max_time, "max_time")
+    threads = Bound("int", 1, 4096, cli="--set threads").check(threads, "threads")
     families = _split_models(models)
     overrides = model or {}
     if not isinstance(overrides, dict) or any(k not in families for k in overrides):
-        raise ValueError(
+        raise InputError(
             "potential-compare: 'model' must map model types of --models to overrides of "
             f'their model section, e.g. {{"equivariant": {{"channels": 16}}}}; got {model!r}.'
         )

@@ -92,6 +92,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_checked(
         files,
         "--max-time",
+        type=float,
         check=positive_float,
         default=None,
         metavar="S",
