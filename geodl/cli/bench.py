@@ -72,9 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     curve.add_argument(
         "--plot", type=Path, default=None, metavar="PNG", help="write the curves to PNG"
     )
-    files = parser.add_argument_group("training on your files (potential-compare)")
     add_checked(
-        files,
+        parser,
         "--data",
         check=_source,
         default=None,
@@ -82,7 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="training data: a file ASE reads, a DeePMD folder or bundled:NAME",
     )
     add_checked(
-        files,
+        parser,
         "--test",
         check=_source,
         default=None,
@@ -90,7 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="held-out test data (same forms as --data)",
     )
     add_checked(
-        files,
+        parser,
         "--max-time",
         type=float,
         check=positive_float,
@@ -98,7 +97,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="training wall time per model (seconds)",
     )
-    files.add_argument("--models", default=None, metavar="A,B", help="model types, comma-separated")
+    parser.add_argument(
+        "--models", default=None, metavar="A,B", help="model types, comma-separated"
+    )
 
 
 def format_table(result: dict[str, Any]) -> str:

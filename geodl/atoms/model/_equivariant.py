@@ -78,6 +78,8 @@ class Equivariant(nn.Module):
     (6.0, ['4x0e + 4x1o', '4x0e'])
     """
 
+    avg_num_neighbors: Tensor
+
     def __init__(self, config: EquivariantConfig) -> None:
         super().__init__()
         c = config

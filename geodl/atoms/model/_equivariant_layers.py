@@ -116,6 +116,8 @@ class EquivariantGate(nn.Module):
     torch.Size([5, 10])
     """
 
+    gate_index: Tensor
+
     def __init__(self, scalars: int, gated: str, activation: str = "silu") -> None:
         super().__init__()
         irreps = o3.Irreps(gated) if gated else o3.Irreps("")
@@ -372,10 +374,10 @@ def _product_paths(
 class _SpeciesProduct(nn.Module):
     """One ``uuu`` product with weights per species."""
 
-    def __init__(self, tp: nn.Module, num_types: int) -> None:
+    def __init__(self, tp: o3.TensorProduct, num_types: int) -> None:
         super().__init__()
         self.tp = tp
-        self.weight = nn.Parameter(torch.randn(num_types, tp.weight_numel) * 0.1)
+        self.weight = nn.Parameter(torch.randn(num_types, int(tp.weight_numel)) * 0.1)
 
     def forward(self, x: Tensor, a: Tensor, species: Tensor) -> Tensor:
         return self.tp(x, a, self.weight.index_select(0, species))
