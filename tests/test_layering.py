@@ -27,7 +27,15 @@ ALLOWED: dict[str, set[str]] = {
     "deploy": {"symmetry", "nn", "training", "geometry", "atoms"},
     "bench": {"symmetry", "nn", "training", "geometry", "data", "atoms", "pointcloud", "deploy"},
     "cli": {
-        "symmetry", "nn", "training", "geometry", "data", "atoms", "pointcloud", "bench", "deploy"
+        "symmetry",
+        "nn",
+        "training",
+        "geometry",
+        "data",
+        "atoms",
+        "pointcloud",
+        "bench",
+        "deploy",
     },
 }
 

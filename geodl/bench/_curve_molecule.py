@@ -65,7 +65,7 @@ def _frames(n: int, seed: int) -> dict[str, np.ndarray]:
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, **data)
+    np.savez_compressed(tmp, **data)  # type: ignore[arg-type]  # numpy's stub: allow_pickle
     tmp.replace(path)
     return data
 
@@ -102,8 +102,9 @@ def load(seed: int, pool: int, test: int) -> CurveData:
     for raw in (train_raw, test_raw):
         pos = torch.as_tensor(raw["positions"][:, order], dtype=torch.float32)
         forces = torch.as_tensor(raw["forces"][:, order], dtype=torch.float32)
-        pos, forces = random_presentation(pos, species, gen, forces)
-        out.append((pos, torch.as_tensor(raw["energies"], dtype=torch.float32), forces))
+        pos, moved = random_presentation(pos, species, gen, forces)
+        assert moved is not None
+        out.append((pos, torch.as_tensor(raw["energies"], dtype=torch.float32), moved))
     (x_pool, y_pool, f_pool), (x_test, y_test, f_test) = out
     info = {
         "molecule": MOLECULE,
@@ -131,6 +132,10 @@ class NormalisedEnergy(nn.Module):
     """Base of the molecule models: ``forward(pos (B, N, 3)) -> (B,)`` predicts the
     standardised energy :math:`(E - \\mu) / \\sigma`; :meth:`fit_statistics` sets
     :math:`\\mu, \\sigma` and the RMS force from the training set."""
+
+    mu: Tensor
+    sigma: Tensor
+    force_rms: Tensor
 
     def __init__(self) -> None:
         super().__init__()
@@ -168,6 +173,9 @@ class SeAEnergy(NormalisedEnergy):
     >>> model(torch.randn(2, 3, 3)).shape
     torch.Size([2])
     """
+
+    species: Tensor
+    pairs: Tensor
 
     def __init__(self, species: Tensor, type_map: list[str], fitting: tuple[int, ...]) -> None:
         super().__init__()
@@ -241,6 +249,12 @@ class VectorEnvironmentEnergy(NormalisedEnergy):
     >>> model(torch.randn(2, 3, 3)).shape
     torch.Size([2])
     """
+
+    species: Tensor
+    pairs: Tensor
+    neighbor_type: Tensor
+    s_stats: Tensor
+    env_scale: Tensor
 
     def __init__(self, species: Tensor, fitting: tuple[int, ...]) -> None:
         super().__init__()
@@ -321,8 +335,9 @@ def models(data: CurveData, quick: bool) -> dict[str, ModelSpec]:
 
     def augment(batch: Batch, gen: torch.Generator) -> Batch:
         x, energy, forces = batch
-        x, forces = random_presentation(x, species, gen, forces)
-        return x, energy, forces
+        x, moved = random_presentation(x, species, gen, forces)
+        assert moved is not None
+        return x, energy, moved
 
     return {
         "se_e2_a": ModelSpec(
@@ -359,6 +374,8 @@ def loss(model: nn.Module, batch: Batch) -> Tensor:
     r"""Energy and force matching in standardised units,
     :math:`\big((\hat E - E)/\sigma\big)^2 + \tfrac{1}{3N}\lVert(\hat F - F)/F_{\rm rms}\rVert^2`
     (batch means), with :math:`\hat F = -\partial \hat E / \partial x` by autograd."""
+    if not isinstance(model, NormalisedEnergy):
+        raise TypeError(f"loss: model must be a NormalisedEnergy, got {type(model).__name__}.")
     x, energy, forces = batch
     x = x.detach().requires_grad_(True)
     pred = model(x)

@@ -69,7 +69,7 @@ def plot_curves(result: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def _log_minor():
+def _log_minor() -> Any:
     from matplotlib.ticker import LogLocator
 
     return LogLocator(base=10, subs=(0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9))

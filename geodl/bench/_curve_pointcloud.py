@@ -71,10 +71,11 @@ class _Flat(nn.Module):
 
     @torch.no_grad()
     def fit_statistics(self, x: Tensor, y: Tensor) -> None:
-        if hasattr(self.model, "fit_statistics"):
+        fit_statistics = getattr(self.model, "fit_statistics", None)
+        if fit_statistics is not None:
             from torch_geometric.data import Data
 
-            self.model.fit_statistics([Data(pos=c) for c in x])
+            fit_statistics([Data(pos=c) for c in x])
 
 
 class _FlatMLP(nn.Module):

@@ -150,7 +150,7 @@ def train_steps(
     opt, sched = _optimizer(model, rule.lr, rule.weight_decay, steps)
     model.train()
     order = torch.randperm(n, generator=gen)
-    pos, losses = 0, []
+    pos, losses = 0, list[float]()
     for _ in range(steps):
         if pos + batch > n:
             order, pos, losses = torch.randperm(n, generator=gen), 0, []
@@ -256,6 +256,7 @@ def efficiency(
         elif how == "not_reached":
             factor, bound = n_ref / sizes[-1], "upper"
         else:
+            assert n_mod is not None  # reached: samples_to_reach gives the size
             factor, bound = n_ref / n_mod, None
         levels.append(
             {

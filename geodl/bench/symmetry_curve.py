@@ -145,8 +145,9 @@ def _train_one(
     torch.manual_seed(seed)
     model = spec.build()
     tensors = data.training_set(idx)
-    if hasattr(model, "fit_statistics"):
-        model.fit_statistics(*tensors)
+    fit_statistics = getattr(model, "fit_statistics", None)
+    if fit_statistics is not None:
+        fit_statistics(*tensors)
     start = time.perf_counter()
     final = train_steps(model, tensors, rule, loss=loss, seed=seed, augment=spec.augment)
     seconds = time.perf_counter() - start

@@ -112,6 +112,27 @@ def _expression(module: Any, where: str, text: str) -> Any:
     return model
 
 
+def _check_no_arguments(factory: Any, name: str, where: str) -> None:
+    """A factory is called without arguments: one that needs some is a usage error."""
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # builtins without a signature: let the call decide
+        return
+    try:
+        signature.bind()
+    except TypeError:
+        needed = [
+            p.name
+            for p in signature.parameters.values()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        raise InputError(
+            f"TARGET: {where}:{name} cannot be called without arguments (it needs {needed}); "
+            f"give an expression instead, e.g. '{where}:{name}(...)' with the "
+            "arguments filled in."
+        ) from None
+
+
 def load_target(target: str, *, model: bool = True) -> Any:
     """Import ``file.py:factory`` or ``package.module:factory`` and call the factory.
 
@@ -146,6 +167,7 @@ def load_target(target: str, *, model: bool = True) -> Any:
         )
     if not _is_factory(factory):
         return factory  # a function of the input, a closure or a model instance
+    _check_no_arguments(factory, name, where)
     try:
         made = factory()
     except Exception as exc:
