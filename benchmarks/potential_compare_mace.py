@@ -43,9 +43,34 @@ import torch
 torch.serialization.add_safe_globals([slice])
 
 
+#: the geodl source tree this script belongs to (for ``bundled:NAME`` data)
+_REPO = Path(__file__).resolve().parents[1]
+
+
+def resolve_source(source: str) -> str:
+    """``bundled:NAME`` -> the file geodl ships (``geodl.atoms.data.BUNDLED_DATASETS``),
+    else ``source`` unchanged. Reads the table from the source tree, so it works in an
+    environment without geodl (the MACE one)."""
+    prefix = "bundled:"
+    if not source.startswith(prefix):
+        return source
+    import ast
+
+    name = source[len(prefix) :]
+    tree = ast.parse((_REPO / "geodl/atoms/data/_formats.py").read_text())
+    table: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "BUNDLED_DATASETS":
+            table = ast.literal_eval(node.value)  # type: ignore[arg-type]
+    if name not in table:
+        raise SystemExit(f"unknown bundled dataset {name!r}; valid: {', '.join(sorted(table))}")
+    return str(_REPO / "geodl/atoms/data/bundled" / table[name])
+
+
 def _relabel(src: str, dst: Path) -> int:
-    """Copy ``src`` with energies/forces under MACE's default REF_ keys."""
-    frames = ase.io.read(src, ":")
+    """Copy ``src`` (a file or ``bundled:NAME``) with energies/forces under MACE's
+    default REF_ keys."""
+    frames = ase.io.read(resolve_source(src), ":")
     for a in frames:
         a.info["REF_energy"] = a.get_potential_energy()
         a.arrays["REF_forces"] = a.get_forces()
@@ -101,7 +126,7 @@ def _evaluate(model_path: Path, test: str, threads: int) -> dict[str, float]:
     torch.set_num_threads(threads)
     calc = MACECalculator(model_paths=str(model_path), device="cpu", default_dtype="float32")
     de, df, n = [], [], 0
-    for a in ase.io.read(test, ":"):
+    for a in ase.io.read(resolve_source(test), ":"):
         e_ref, f_ref = a.get_potential_energy(), a.get_forces()
         a.calc = calc
         de.append((a.get_potential_energy() - e_ref) / len(a))
