@@ -223,3 +223,18 @@ def test_isolated_atoms_feel_no_force_and_cutoff_is_smooth() -> None:
     # envelope of order p = 6 with SH-weighted radial MLPs: |E - E_far| ~ (r_c - r)^3 at
     # least, |F| ~ (r_c - r)^2 at least: halving the distance divides them by >= 4
     assert np.all(de[1:] <= de[:-1] / 4) and np.all(f[1:] <= f[:-1] / 3.5)
+
+
+def test_symmetry_audit_of_a_periodic_alloy_finds_nothing_broken() -> None:
+    """What ``geodl demo`` prints for a trained model: every group of an atoms input."""
+    from geodl.symmetry import audit
+
+    atoms = cu_au_cell((2, 2, 1))
+    model = fitted_model(small_equivariant_config(), atoms)
+    g = atoms_to_graph(atoms, TYPE_MAP, 4.0, dtype=torch.float64)
+    report = audit(
+        model.energy_function(), (g.species, g.pos, g.cell[0]), "invariant", kind="atoms", samples=2
+    )
+    verdicts = report.verdicts
+    assert {"E3", "O3", "translation", "permutation"} <= set(verdicts), verdicts
+    assert all(v == "exact" for v in verdicts.values()), str(report)
