@@ -78,8 +78,6 @@ class Equivariant(nn.Module):
     (6.0, ['4x0e + 4x1o', '4x0e'])
     """
 
-    avg_num_neighbors: Tensor
-
     def __init__(self, config: EquivariantConfig) -> None:
         super().__init__()
         c = config
@@ -157,7 +155,7 @@ class Equivariant(nn.Module):
         """Irreps of the node features after each layer and the message normalisation."""
         return {
             "irreps_per_layer": list(self.irreps_per_layer),
-            "avg_num_neighbors": float(self.avg_num_neighbors),
+            "avg_num_neighbors": float(self.get_buffer("avg_num_neighbors")),
         }
 
     @torch.no_grad()
@@ -175,5 +173,5 @@ class Equivariant(nn.Module):
             edges += int(edge_index.shape[1])
             atoms += int(species.shape[0])
         if not self.fixed_avg_num_neighbors and atoms > 0:
-            self.avg_num_neighbors.fill_(max(edges / atoms, 1.0))
-        return {"avg_num_neighbors": float(self.avg_num_neighbors)}
+            self.get_buffer("avg_num_neighbors").fill_(max(edges / atoms, 1.0))
+        return {"avg_num_neighbors": float(self.get_buffer("avg_num_neighbors"))}

@@ -116,8 +116,6 @@ class EquivariantGate(nn.Module):
     torch.Size([5, 10])
     """
 
-    gate_index: Tensor
-
     def __init__(self, scalars: int, gated: str, activation: str = "silu") -> None:
         super().__init__()
         irreps = o3.Irreps(gated) if gated else o3.Irreps("")
@@ -143,7 +141,8 @@ class EquivariantGate(nn.Module):
             return s
         g = torch.sigmoid(x[:, self.scalars : self.scalars + self.num_gates])
         v = x[:, self.scalars + self.num_gates :]
-        return torch.cat([s, v * g.index_select(1, self.gate_index)], dim=1)
+        index = self.gate_index  # a buffer (TorchScript reads no class annotations here)
+        return torch.cat([s, v * g.index_select(1, index)], dim=1)  # type: ignore[arg-type]
 
 
 def _tp_paths(irreps_in: o3.Irreps, irreps_sh: o3.Irreps, targets: set) -> tuple[str, list]:
