@@ -115,6 +115,29 @@ class Equivariant(nn.Module):
             for t in range(c.layers)
         )
 
+    @staticmethod
+    def activation_count(config: EquivariantConfig, n_atoms: int, n_edges: int) -> int:
+        r"""Activation values of one forward pass (an estimate for the size check of
+        :func:`~geodl.atoms.model.check_model_size`): per edge the harmonics and basis,
+        and per layer the radial MLP, its :math:`C \cdot P` path weights, the gathered
+        features and the messages (:math:`C \cdot P \cdot (2 L + 1)` at most); per atom
+        a few copies of the hidden features, :math:`C \sum_{l \le L_h} (2l + 1)`.
+
+        Examples
+        --------
+        >>> from geodl.atoms import EquivariantConfig
+        >>> Equivariant.activation_count(EquivariantConfig(channels=4, radial_mlp=(8,),
+        ...                                                readout_mlp=(4,)), 1, 10)
+        3356
+        """
+        c, lh, lm = config.channels, min(config.hidden_l_max, config.l_max), config.l_max
+        hidden = c * (lh + 1) ** 2
+        paths = (lh + 1) * (lm + 1) * 2  # uvu paths in (x) sh -> out, upper bound
+        per_edge_layer = sum(config.radial_mlp) + c * paths * (2 * lm + 2) + hidden
+        per_edge = (lm + 1) ** 2 + config.num_radial_basis + config.layers * per_edge_layer
+        per_atom = config.layers * 6 * hidden + sum(config.readout_mlp)
+        return int(n_edges) * per_edge + int(n_atoms) * per_atom
+
     def _edges(self, species: Tensor, edge_vec: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         r = torch.linalg.vector_norm(edge_vec, dim=-1)
         attrs = nn.functional.one_hot(species, self.num_types).to(edge_vec.dtype)

@@ -133,5 +133,6 @@ register_model_type(
         EquivariantConfig,
         Equivariant,
         "E(3)-equivariant message passing on e3nn (NequIP/MACE style)",
+        Equivariant.activation_count,
     )
 )

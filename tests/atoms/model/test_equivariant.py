@@ -238,3 +238,12 @@ def test_symmetry_audit_of_a_periodic_alloy_finds_nothing_broken() -> None:
     verdicts = report.verdicts
     assert {"E3", "O3", "translation", "permutation"} <= set(verdicts), verdicts
     assert all(v == "exact" for v in verdicts.values()), str(report)
+
+
+def test_size_check_counts_activations_and_names_the_family_keys() -> None:
+    from geodl.atoms.model import check_model_size, model_size
+
+    small = model_size(EquivariantConfig(type_map=TYPE_MAP))
+    assert small.training_bytes > 5 * 4 * small.parameters  # activations are counted
+    with pytest.raises(InputError, match="Reduce model.channels / model.radial_mlp"):
+        check_model_size(EquivariantConfig(type_map=TYPE_MAP, channels=1024))
