@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, str] = {
     "md-speed": "geodl.bench.md_speed:run",
     "lammps-speed": "geodl.bench.lammps_speed:run",
     "potential": "geodl.bench.potential:run",
+    "potential-compare": "geodl.bench.potential_compare:run",
     "pointcloud": "geodl.bench.pointcloud:run",
     "tetris": "geodl.bench.tetris:run",
     "finetune": "geodl.bench.finetune:run",

@@ -16,16 +16,31 @@ from typing import Any
 from geodl.bench import BENCHMARKS
 from geodl.cli._common import (
     EXIT_OK,
+    add_checked,
     add_json_option,
     add_seed_option,
     check_threads,
     parse_set_options,
+    positive_float,
     write_json,
 )
 from geodl.errors import InputError
 
 #: ``parse_options(["a=1"]) == {"a": 1}`` (the ``--set`` parser, kept under its old name)
 parse_options = parse_set_options
+
+
+def _source(value: Any, option: str) -> str:
+    """A data source: an existing file or folder, or ``bundled:NAME`` (checked here)."""
+    from geodl.atoms.data import resolve_source
+
+    path = resolve_source(str(value))  # raises for an unknown bundled name, listing them
+    if not path.exists():
+        raise InputError(
+            f"{option}: no such file or folder {str(value)!r}; give labelled structures "
+            "(extxyz, a DeePMD folder, ...) or bundled:NAME."
+        )
+    return str(value)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +71,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     curve.add_argument("--seeds", type=int, default=None, metavar="K", help="seeds per size")
     curve.add_argument(
         "--plot", type=Path, default=None, metavar="PNG", help="write the curves to PNG"
+    )
+    add_checked(
+        parser,
+        "--data",
+        check=_source,
+        default=None,
+        metavar="TRAIN",
+        help="training data: a file ASE reads, a DeePMD folder or bundled:NAME",
+    )
+    add_checked(
+        parser,
+        "--test",
+        check=_source,
+        default=None,
+        metavar="TEST",
+        help="held-out test data (same forms as --data)",
+    )
+    add_checked(
+        parser,
+        "--max-time",
+        type=float,
+        check=positive_float,
+        default=None,
+        metavar="S",
+        help="training wall time per model (seconds)",
+    )
+    parser.add_argument(
+        "--models", default=None, metavar="A,B", help="model types, comma-separated"
     )
 
 
@@ -106,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     from geodl.bench import resolve_benchmark
 
     options = parse_set_options(args.set)
-    for key in ("task", "sizes", "seeds", "plot"):
+    for key in ("task", "sizes", "seeds", "plot", "data", "test", "max_time", "models"):
         value = getattr(args, key, None)
         if value is not None:
             options[key] = str(value) if isinstance(value, Path) else value

@@ -30,6 +30,7 @@ SUBCOMMANDS: dict[str, str] = {
     "audit": "run every symmetry that acts on a kind of input and print a table",
     "train": "train an interatomic potential on ASE-readable data",
     "test": "evaluate a trained potential on labelled structures",
+    "info": "describe a saved potential: family, species, cutoff, receptive field, irreps",
     "label": "label structures with a reference calculator (EMT, xTB, PySCF, any ASE calculator)",
     "explore": "active learning: committee, MD, label where the models disagree, retrain",
     "compress": "tabulate a trained se_e2_a model's embedding for fast evaluation",

@@ -17,8 +17,10 @@ from geodl.geometry._descriptor import (
 from geodl.geometry._edges import edge_vectors
 from geodl.geometry._environment import environment_matrix
 from geodl.geometry._fused import fused_descriptor, fused_descriptor_available
+from geodl.geometry._harmonics import EdgeHarmonics, spherical_harmonics_irreps
 from geodl.geometry._kernels import kernel_status, table_kernel
 from geodl.geometry._neighbors import neighbor_list
+from geodl.geometry._radial import BesselBasis, PolynomialEnvelope, polynomial_envelope
 from geodl.geometry._switching import smooth_switch
 from geodl.geometry._table import (
     hermite_table,
@@ -38,6 +40,9 @@ from geodl.geometry._validation import (
 
 __all__ = [
     "AGGREGATIONS",
+    "BesselBasis",
+    "EdgeHarmonics",
+    "PolynomialEnvelope",
     "SeADescriptor",
     "check_cell",
     "check_min_distance",
@@ -54,8 +59,10 @@ __all__ = [
     "neighbor_list",
     "normalise_pbc",
     "padding_slots",
+    "polynomial_envelope",
     "segment_outer_sum",
     "smooth_switch",
+    "spherical_harmonics_irreps",
     "table_contract",
     "table_contract_reference",
     "table_derivative",

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from geodl.atoms import EnergyModel, EnergyModelConfig, atoms_to_graph
+from geodl.atoms import EnergyModel, EnergyModelConfig, EquivariantConfig, atoms_to_graph
 
 TYPE_MAP = ["Cu", "Au"]
 
@@ -65,3 +65,23 @@ def random_cluster(n: int = 6, seed: int = 0, box: float = 4.0) -> ase.Atoms:
             pos.append(p)
     symbols = ["Cu" if k % 2 else "Au" for k in range(n)]
     return ase.Atoms(symbols, positions=np.array(pos))
+
+
+def small_equivariant_config(**overrides: object) -> EquivariantConfig:
+    """A tiny equivariant model with every part there: l = 2 harmonics and hidden features,
+    two layers, products of order 2."""
+    kw: dict[str, object] = dict(
+        type_map=TYPE_MAP,
+        r_cut=4.0,
+        l_max=2,
+        hidden_l_max=2,
+        channels=4,
+        layers=2,
+        correlation=2,
+        num_radial_basis=4,
+        radial_mlp=(8,),
+        readout_mlp=(4,),
+        dtype="float64",
+    )
+    kw.update(overrides)
+    return EquivariantConfig(**kw)  # type: ignore[arg-type]

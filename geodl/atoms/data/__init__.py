@@ -11,6 +11,7 @@ from geodl.atoms.data._formats import (
     detect_format,
     find_deepmd_systems,
     read_frames,
+    resolve_source,
     write_frames,
 )
 from geodl.atoms.data._graph import atoms_to_graph
@@ -28,5 +29,6 @@ __all__ = [
     "iter_batches",
     "read_frames",
     "read_structures",
+    "resolve_source",
     "write_frames",
 ]

@@ -9,6 +9,15 @@ from geodl.atoms.model._compress import (
 )
 from geodl.atoms.model._config import DTYPES, EnergyModelConfig, ModelConfig, SeE2AConfig
 from geodl.atoms.model._core import PotentialCore
+from geodl.atoms.model._equivariant import Equivariant
+from geodl.atoms.model._equivariant_config import EquivariantConfig
+from geodl.atoms.model._equivariant_layers import (
+    EquivariantGate,
+    InteractionBlock,
+    ProductBasis,
+    RadialMLP,
+    hidden_irreps,
+)
 from geodl.atoms.model._finetune import FINETUNE_KEYS, extend_type_map, finetune_model
 from geodl.atoms.model._fitting import AtomicFitting
 from geodl.atoms.model._io import (
@@ -51,10 +60,16 @@ __all__ = [
     "AtomsEnergyFunction",
     "EnergyModel",
     "EnergyModelConfig",
+    "Equivariant",
+    "EquivariantConfig",
+    "EquivariantGate",
+    "InteractionBlock",
     "ModelConfig",
     "ModelFamily",
     "ModelSize",
     "PotentialCore",
+    "ProductBasis",
+    "RadialMLP",
     "SeE2A",
     "SeE2AConfig",
     "check_model_size",
@@ -62,6 +77,7 @@ __all__ = [
     "compression_errors",
     "extend_type_map",
     "finetune_model",
+    "hidden_irreps",
     "load_model",
     "model_config_from_dict",
     "model_from_state",

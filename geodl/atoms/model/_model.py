@@ -285,6 +285,36 @@ class AtomisticModel(nn.Module):
             result["energy_scale"] = float(self.energy_scale)
         return result
 
+    def describe(self) -> dict[str, Any]:
+        """What ``geodl info`` prints: family, species, cutoff, receptive field, dtype,
+        parameter count, reference energies, output scale, the config, and the family's
+        own details (its ``describe()``, e.g. the irreps of each layer).
+
+        Examples
+        --------
+        >>> from geodl.atoms import EnergyModel, EnergyModelConfig
+        >>> m = EnergyModel(EnergyModelConfig(type_map=["H"], r_cut=3.0, embed_widths=(4,),
+        ...                                   axis_neurons=2, fitting_widths=(4,)))
+        >>> info = m.describe()
+        >>> info["type"], info["receptive_field"]
+        ('se_e2_a', 3.0)
+        """
+        info: dict[str, Any] = {
+            "type": self.config.type,
+            "type_map": list(self.type_map),
+            "r_cut": self.r_cut,
+            "receptive_field": self.receptive_field,
+            "dtype": self.config.dtype,
+            "parameters": sum(p.numel() for p in self.parameters()),
+            "energy_shift": dict(zip(self.type_map, self.energy_shift.tolist(), strict=True)),
+            "energy_scale": float(self.energy_scale),
+        }
+        family = getattr(self.core.atomic, "describe", None)
+        if callable(family):
+            info.update(family())
+        info["config"] = self.config.to_dict()
+        return info
+
     def energy_function(self) -> AtomsEnergyFunction:
         """``f(species, positions[, cell]) -> energy`` for the symmetry harness."""
         return AtomsEnergyFunction(self)

@@ -23,6 +23,8 @@ from typing import Any
 from torch import nn
 
 from geodl.atoms.model._config import ModelConfig, SeE2AConfig
+from geodl.atoms.model._equivariant import Equivariant
+from geodl.atoms.model._equivariant_config import EquivariantConfig
 from geodl.atoms.model._se_e2_a import SeE2A
 
 __all__ = [
@@ -123,5 +125,14 @@ register_model_type(
         SeE2A,
         "DeepPot-SE two-body embedding descriptor",
         SeE2A.activation_count,
+    )
+)
+register_model_type(
+    ModelFamily(
+        "equivariant",
+        EquivariantConfig,
+        Equivariant,
+        "E(3)-equivariant message passing on e3nn (NequIP/MACE style)",
+        Equivariant.activation_count,
     )
 )

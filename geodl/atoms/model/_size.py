@@ -18,6 +18,12 @@ MAX_PARAMETERS = 50_000_000
 #: Most estimated training memory (bytes) for one batch without ``allow_large``.
 MAX_TRAINING_BYTES = 16 * 2**30
 
+#: the keys that size each family, for the refusal message
+_WIDTH_KEYS = {
+    "se_e2_a": "model.embed_widths / model.fitting_widths / model.axis_neurons",
+    "equivariant": "model.channels / model.radial_mlp / model.l_max / model.layers",
+}
+
 #: Copies of each parameter during training: weights, gradients, Adam's two moments, EMA.
 _PARAMETER_COPIES = 5
 #: Activations are kept for the backward pass of the energy, for the forces (a second
@@ -101,10 +107,11 @@ def check_model_size(
     too_many = size.parameters > MAX_PARAMETERS
     too_big = size.training_bytes > MAX_TRAINING_BYTES
     if (too_many or too_big) and not allow_large:
+        widths = _WIDTH_KEYS.get(config.type, "the widths of the model section")
         raise InputError(
             f"model: {size} exceeds the limits of {MAX_PARAMETERS:,} parameters and "
-            f"{MAX_TRAINING_BYTES / 2**30:.0f} GiB. Reduce model.embed_widths / "
-            "model.fitting_widths / model.axis_neurons (or training.batch_size), or pass "
+            f"{MAX_TRAINING_BYTES / 2**30:.0f} GiB. Reduce {widths} (or training.batch_size), "
+            "or pass "
             "--allow-large (training.allow_large: true) if you mean it."
         )
     return size
