@@ -68,8 +68,9 @@ class ExploreConfig:
     final_share : float
         Share of ``--max-time`` kept for the final model (0.25).
     patience : int
-        Converged when this many iterations in a row improved neither the candidate
-        fraction nor the committee's validation error by more than ``tolerance`` (2).
+        Converged when the last this many iterations, together, improved neither the
+        candidate fraction nor the committee's validation error by more than
+        ``tolerance`` (2).
     tolerance : float
         Relative improvement that counts (0.1).
     retries : int

@@ -75,6 +75,10 @@ def test_converged_rule() -> None:
     quiet = rows([(0.0, 0.2), (0.0, 0.15), (0.0, 0.1)])
     assert not converged(quiet, 2, 0.1)
     assert converged([*quiet, *rows([(0.0, 0.1), (0.0, 0.1)])], 2, 0.1)
+    # small steps add up: 8 % then 9 % is 16 % over the window (a measured Cu/Au run)
+    slow = rows([(0.0, 0.1347), (0.225, 0.1245), (0.0, 0.1134)])
+    assert not converged(slow, 2, 0.1)
+    assert converged([*slow, *rows([(0.0, 0.110), (0.0, 0.108)])], 2, 0.1)
 
 
 def test_tiny_run_writes_model_dataset_and_summary(tiny_run: Path) -> None:
