@@ -7,7 +7,8 @@ rattled fcc Cu/Au cells (25 % Au, a = 3.75 Å). The geodl model is the default
 ``se_e2_a`` (r_c 6 Å, embedding [25, 50, 100], axis 16, fitting [240, 240, 240], one
 embedding net per neighbour type, float32) with statistics from a 108-atom cell, or
 ``--set model=FILE``; engine ``geodl-compressed`` is the same model after
-:func:`~geodl.atoms.compress_model` (``geodl compress``).
+:func:`~geodl.atoms.compress_model` (``geodl compress``); engine ``geodl-equivariant`` is
+the ``equivariant`` family at its defaults (r_c 5 Å, float32 unless ``dtype``).
 
 With ``--set peer_python=PATH`` (a Python with ``deepmd-kit``), DeePMD-kit models of the
 same shape (same r_c, widths, axis neurons, precision; trained briefly, frozen and
@@ -21,14 +22,16 @@ Options (``--set key=value``):
 
 * ``sizes``: cell repeats ``[[n1, n2, n3], ...]`` or cube edges / atom counts (default
   repeats 3, 6, 9, 12, 15, 20, 30: 108 ... 108,000 atoms);
-* ``engines``: among ``geodl``, ``geodl-compressed``, ``deepmd-tf-compressed``,
-  ``deepmd-tf``, ``deepmd-pt``, ``deepmd-pt-compressed`` (default: the geodl engines,
+* ``engines``: among ``geodl``, ``geodl-compressed``, ``geodl-equivariant``,
+  ``deepmd-tf-compressed``, ``deepmd-tf``, ``deepmd-pt``, ``deepmd-pt-compressed``
+  (default: the geodl engines,
   plus ``deepmd-tf-compressed`` and ``deepmd-tf`` with a peer; DeePMD-kit's PyTorch
   backend needs the exact torch its wheel was built with, 2.10 for deepmd-kit 3.1.3);
 * ``threads``: list of thread counts (default ``[1, 2]``);
 * ``repeats`` (timed steps per run, default 3), ``rounds`` (default 2);
-* ``max_atoms``: per-engine size caps (default 13,500 for the uncompressed ``geodl`` and
-  ``deepmd-tf``, 6,912 for ``deepmd-pt``, which builds a dense N x N distance matrix);
+* ``max_atoms``: per-engine size caps (default 32,000 for ``geodl-equivariant``, 13,500
+  for the uncompressed ``geodl`` and ``deepmd-tf``, 6,912 for ``deepmd-pt``, which
+  builds a dense N x N distance matrix);
 * ``model`` (a geodl model file), ``tolerance`` (compression, default 1e-5), ``dtype``;
 * ``peer_python``, ``peer_dir`` (DeePMD-kit models, default
   ``~/.cache/geodl/peers/deepmd-rc6``), ``timeout`` (s per run, default 900).
@@ -47,11 +50,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-GEODL_ENGINES = ("geodl", "geodl-compressed")
+GEODL_ENGINES = ("geodl", "geodl-compressed", "geodl-equivariant")
 DEFAULT_SIZES: list[list[int]] = [[k, k, k] for k in (3, 6, 9, 12, 15, 20, 30)]
 QUICK_SIZES: list[list[int]] = [[2, 2, 2], [3, 3, 3]]
 DEFAULT_MAX_ATOMS = {
     "geodl": 13_500,
+    "geodl-equivariant": 32_000,
     "deepmd-tf": 13_500,
     "deepmd-pt": 6_912,
     "deepmd-pt-compressed": 6_912,
@@ -121,7 +125,24 @@ def prepare_models(folder: Path, model: str | None, tolerance: float, dtype: str
     save_model(net, folder / "geodl.pt")
     compressed, _ = compress_model(net, tolerance=tolerance)
     save_model(compressed, folder / "geodl-compressed.pt")
+    save_model(_equivariant_model(dtype), folder / "geodl-equivariant.pt")
     return net.config
+
+
+def _equivariant_model(dtype: str) -> Any:
+    """The ``equivariant`` family at its defaults (random weights: speed does not depend
+    on them), statistics from a 108-atom cell."""
+    import torch
+
+    from geodl.atoms import AtomisticModel, atoms_to_graph, model_config_from_dict
+
+    torch.manual_seed(0)
+    config = model_config_from_dict({"type": "equivariant", "type_map": ["Cu", "Au"]})
+    config.dtype = dtype
+    net = AtomisticModel(config)
+    cell = build_system([3, 3, 3], seed=1)
+    net.fit_statistics([atoms_to_graph(cell, net.type_map, net.r_cut)])
+    return net.to(getattr(torch, dtype)).eval()
 
 
 def _peak_rss_mb() -> float:

@@ -16,7 +16,7 @@ def test_md_speed_quick() -> None:
     result = resolve_benchmark("md-speed")(seed=1, quick=True, sizes=[[2, 2, 2], [3, 3, 3]])
     assert result["task"] == "md-speed" and result["seed"] == 1
     rows = result["results"]
-    for engine in ("geodl", "geodl-compressed"):
+    for engine in ("geodl", "geodl-compressed", "geodl-equivariant"):
         for n in (32, 108):
             row = rows[f"{engine} t=1 N={n}"]
             assert row["atoms"] == n and row["atoms_per_s"] > 0 and row["ms_per_step"] > 0
