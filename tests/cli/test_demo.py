@@ -20,3 +20,21 @@ def test_demo_quick(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert group in text
     assert "BROKEN" not in text
     assert (tmp_path / "demo" / "model.pt").is_file()
+
+
+@pytest.mark.slow
+def test_demo_quick_equivariant(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo"
+    assert main(["demo", "--quick", "--model-type", "equivariant", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "training a equivariant potential" in text and "symmetry audit" in text
+    assert "BROKEN" not in text
+
+
+def test_demo_unknown_model_type_lists_the_valid_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["demo", "--quick", "--model-type", "mace", "--out", str(tmp_path / "d")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "mace" in err and "se_e2_a" in err and "equivariant" in err
