@@ -55,6 +55,7 @@ __all__ = [
     "add_checked",
     "add_debug_option",
     "add_json_option",
+    "add_model_option",
     "add_seed_option",
     "check_device",
     "check_input_file",
@@ -390,6 +391,27 @@ def add_json_option(parser: argparse.ArgumentParser, help: str) -> None:
         metavar="FILE",
         help=help,
         check=check_output_file,
+    )
+
+
+def _model_file(value: object, option: str) -> Path:
+    return check_input_file(value, option, "pass RUN/model.pt of a geodl train run.")
+
+
+def add_model_option(
+    parser: argparse.ArgumentParser,
+    help: str = "model file written by geodl train (RUN/model.pt)",
+) -> None:
+    """``--model FILE`` (required): an existing model file, checked before the command
+    runs; a bad path exits 2 naming the option."""
+    add_checked(
+        parser,
+        "--model",
+        type=Path,
+        required=True,
+        metavar="MODEL",
+        help=help,
+        check=_model_file,
     )
 
 

@@ -16,7 +16,7 @@ from geodl.cli._common import (
     EXIT_OK,
     add_checked,
     add_json_option,
-    check_input_file,
+    add_model_option,
     check_output_file,
     positive_float,
     positive_int,
@@ -25,20 +25,8 @@ from geodl.cli._common import (
 from geodl.errors import InputError
 
 
-def _model_file(value: object, option: str) -> Path:
-    return check_input_file(value, option, "pass RUN/model.pt of a geodl train run.")
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_checked(
-        parser,
-        "--model",
-        type=Path,
-        required=True,
-        metavar="MODEL",
-        help="se_e2_a model file written by geodl train (RUN/model.pt)",
-        check=_model_file,
-    )
+    add_model_option(parser, "se_e2_a model file written by geodl train (RUN/model.pt)")
     add_checked(
         parser,
         "--out",

@@ -9,23 +9,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geodl.cli._common import EXIT_OK, add_checked, check_input_file, check_output_file
-
-
-def _model_file(value: object, option: str) -> Path:
-    return check_input_file(value, option, "pass RUN/model.pt of a geodl train run.")
+from geodl.cli._common import (
+    EXIT_OK,
+    add_checked,
+    add_model_option,
+    check_output_file,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_checked(
-        parser,
-        "--model",
-        type=Path,
-        required=True,
-        metavar="MODEL",
-        help="model file written by geodl train (RUN/model.pt)",
-        check=_model_file,
-    )
+    add_model_option(parser)
     add_checked(
         parser,
         "--out",

@@ -8,27 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
-from geodl.cli._common import EXIT_OK, add_checked, add_json_option, check_input_file, write_json
+from geodl.cli._common import (
+    EXIT_OK,
+    add_json_option,
+    add_model_option,
+    write_json,
+)
 from geodl.errors import InputError
 
 
-def _model_file(value: object, option: str) -> Path:
-    return check_input_file(value, option, "pass out/model.pt of a geodl train run.")
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_checked(
-        parser,
-        "--model",
-        type=Path,
-        required=True,
-        metavar="FILE",
-        help="model file written by geodl train (out/model.pt)",
-        check=_model_file,
-    )
+    add_model_option(parser)
     add_json_option(parser, "also write the details as JSON to FILE")
 
 

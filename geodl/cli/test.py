@@ -14,27 +14,15 @@ from geodl.cli._common import (
     EXIT_OK,
     add_checked,
     add_json_option,
-    check_input_file,
+    add_model_option,
     positive_int,
     write_json,
 )
 from geodl.errors import InputError
 
 
-def _model_file(value: object, option: str) -> Path:
-    return check_input_file(value, option, "pass out/model.pt of a geodl train run.")
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_checked(
-        parser,
-        "--model",
-        type=Path,
-        required=True,
-        metavar="MODEL",
-        help="model file written by geodl train (out/model.pt)",
-        check=_model_file,
-    )
+    add_model_option(parser)
     parser.add_argument(
         "--data",
         type=Path,
