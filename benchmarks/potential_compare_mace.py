@@ -27,7 +27,6 @@ import argparse
 import json
 import math
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -142,36 +141,19 @@ def _evaluate(model_path: Path, test: str, threads: int) -> dict[str, float]:
     }
 
 
-def _speed(model_path: Path, threads: int, repeats: int) -> dict[str, float]:
+def _speed(threads: int, repeats: int) -> dict[str, float]:
     """Energy + forces of the 864-atom Cu/Au cell with the same architecture (a fresh
-    2-species model: the speed does not depend on the weights or the species)."""
+    2-species model: the speed does not depend on the weights or the species), timed by
+    ``md_speed_mace.measure``."""
     sys.path.insert(0, str(Path(__file__).parent))
-    from mace import data, tools
-    from mace.tools import torch_geometric
-    from md_speed_mace import build_system, make_model  # noqa: PLC0415
+    from md_speed_mace import measure  # noqa: PLC0415
 
-    torch.set_num_threads(threads)
-    model = make_model()
-    z_table = tools.AtomicNumberTable([29, 79])
-    atoms = build_system(6)
-
-    def step() -> tuple[float, float]:
-        c0, t0 = time.process_time(), time.perf_counter()
-        config = data.config_from_atoms(atoms)
-        ad = data.AtomicData.from_config(config, z_table=z_table, cutoff=5.0)
-        batch = next(iter(torch_geometric.dataloader.DataLoader([ad], batch_size=1)))
-        out = model(batch.to_dict(), compute_force=True)
-        out["forces"].sum().item()
-        return time.perf_counter() - t0, time.process_time() - c0
-
-    step()
-    walls, cpus = zip(*(step() for _ in range(repeats)), strict=True)
-    wall, cpu = statistics.median(walls), statistics.median(cpus)
+    row = measure(6, repeats, threads)
     return {
-        "eval_atoms": len(atoms),
-        "atoms_per_s": len(atoms) / wall,
-        "atoms_per_cpu_s": len(atoms) / cpu,
-        "eval_ms": 1000 * wall,
+        "eval_atoms": row["atoms"],
+        "atoms_per_s": row["atoms_per_s"],
+        "atoms_per_cpu_s": row["atoms_per_cpu_s"],
+        "eval_ms": row["ms_per_step"],
     }
 
 
@@ -220,7 +202,7 @@ def main() -> None:
             "calibration": calibration,
         }
     )
-    row.update(_speed(model_path, args.threads, args.repeats))
+    row.update(_speed(args.threads, args.repeats))
     result = {
         "task": "potential-compare-mace",
         "settings": {**vars(args), "mace": "0.3.16"},

@@ -47,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,8 +101,15 @@ def build_system(repeat: list[int], seed: int = 0) -> Any:
     return atoms
 
 
-def prepare_models(folder: Path, model: str | None, tolerance: float, dtype: str) -> Any:
-    """Write ``geodl.pt`` and ``geodl-compressed.pt`` into ``folder``; returns the config."""
+def prepare_models(
+    folder: Path,
+    model: str | None,
+    tolerance: float,
+    dtype: str,
+    engines: Sequence[str] = GEODL_ENGINES,
+) -> Any:
+    """Write ``ENGINE.pt`` into ``folder`` for the geodl ``engines`` asked for (``geodl.pt``
+    always: its config sizes the DeePMD-kit peers); returns that config."""
     import torch
 
     from geodl.atoms import (
@@ -123,9 +131,11 @@ def prepare_models(folder: Path, model: str | None, tolerance: float, dtype: str
     net = net.to(getattr(torch, dtype)).eval()
     net.config.dtype = dtype
     save_model(net, folder / "geodl.pt")
-    compressed, _ = compress_model(net, tolerance=tolerance)
-    save_model(compressed, folder / "geodl-compressed.pt")
-    save_model(_equivariant_model(dtype), folder / "geodl-equivariant.pt")
+    if "geodl-compressed" in engines:
+        compressed, _ = compress_model(net, tolerance=tolerance)
+        save_model(compressed, folder / "geodl-compressed.pt")
+    if "geodl-equivariant" in engines:
+        save_model(_equivariant_model(dtype), folder / "geodl-equivariant.pt")
     return net.config
 
 
@@ -310,8 +320,8 @@ def run(seed: int = 0, quick: bool = False, **options: Any) -> dict[str, Any]:
 
     opt = _options(quick, options)
     work = Path(tempfile.mkdtemp(prefix="geodl-md-speed-"))
-    config = prepare_models(work, opt["model"], opt["tolerance"], opt["dtype"])
-    files = {e: work / f"{e}.pt" for e in GEODL_ENGINES}
+    config = prepare_models(work, opt["model"], opt["tolerance"], opt["dtype"], opt["engines"])
+    files = {e: work / f"{e}.pt" for e in GEODL_ENGINES if e in opt["engines"]}
     peers = [e for e in opt["engines"] if e in PEER_ENGINES]
     if peers:
         backends = {PEER_ENGINES[e][0] for e in peers}

@@ -54,3 +54,13 @@ def test_deepmd_input_has_geodls_shape() -> None:
     assert d["descriptor"]["rcut"] == cfg.r_cut and d["descriptor"]["neuron"] == [25, 50, 100]
     assert d["descriptor"]["axis_neuron"] == 16 and d["fitting_net"]["neuron"] == [240] * 3
     assert d["descriptor"]["precision"] == "float32" and d["descriptor"]["type_one_side"]
+
+
+def test_md_speed_builds_only_the_engines_asked_for() -> None:
+    """One family alone: no compression of a model nobody times."""
+    result = resolve_benchmark("md-speed")(
+        seed=0, quick=True, engines=["geodl-equivariant"], sizes=[[2, 2, 2], [3, 3, 3]]
+    )
+    engines = {key.split(" t=")[0] for key in result["results"] if not key.startswith("scaling")}
+    assert engines == {"geodl-equivariant"}
+    assert result["results"]["geodl-equivariant t=1 N=108"]["atoms_per_s"] > 0
