@@ -7,7 +7,8 @@
   improving: ``geodl explore``;
 * its parts: :class:`Committee` / :class:`CommitteeCalculator` (mean model and force
   deviation), :func:`explore_md` (MD that survives blow-ups), :func:`trust_window`,
-  :func:`structure_fingerprints` and :func:`farthest_point_sampling` (the pick),
+  :func:`candidate_pool`, :func:`structure_fingerprints` and
+  :func:`farthest_point_sampling` (the pick),
   :func:`converged` (the stopping rule), :class:`ExploreConfig` (``explore.*`` keys).
 """
 
@@ -23,6 +24,7 @@ from geodl.atoms.explore._label import (
 )
 from geodl.atoms.explore._loop import ExploreResult, converged, explore
 from geodl.atoms.explore._select import (
+    candidate_pool,
     classify,
     farthest_point_sampling,
     structure_fingerprints,
@@ -39,6 +41,7 @@ __all__ = [
     "LabelReport",
     "input_frames",
     "Trajectory",
+    "candidate_pool",
     "classify",
     "converged",
     "default_timestep",

@@ -54,6 +54,12 @@ class ExploreConfig:
         Quantile of the automatic lower bound (0.95).
     trust_ratio : float
         Automatic ``trust_hi / trust_lo`` (3.0, DP-GEN's customary 0.05/0.15).
+    candidate_rate : float
+        Adaptive lower level (DP-GEN2's ``adaptive-lower``): when the window holds fewer
+        than this share of the explored frames, the most uncertain frames below
+        :math:`\sigma_\text{lo}` join the pool the pick chooses from until it holds that
+        share (0.25; ``0`` keeps the window as it is). The reported ``candidate``
+        fraction is the window's own.
     per_iteration : int
         Most frames labelled per iteration (50).
     max_labels : int
@@ -69,8 +75,8 @@ class ExploreConfig:
         Share of ``--max-time`` kept for the final model (0.25).
     patience : int
         Converged when the last this many iterations, together, improved neither the
-        candidate fraction nor the committee's validation error by more than
-        ``tolerance`` (2).
+        candidate fraction nor the committee's force error on the fixed validation frames
+        (those of the initial set) by more than ``tolerance`` (2).
     tolerance : float
         Relative improvement that counts (0.1).
     retries : int
@@ -102,6 +108,7 @@ class ExploreConfig:
     trust_hi: float | str = "auto"
     trust_quantile: float = 0.95
     trust_ratio: float = 3.0
+    candidate_rate: float = 0.25
     per_iteration: int = 50
     max_labels: int = 500
     max_iterations: int = 20
@@ -184,6 +191,7 @@ class ExploreConfig:
         checks = {
             "trust_quantile": (0.0 < self.trust_quantile <= 1.0, "in (0, 1]"),
             "trust_ratio": (self.trust_ratio > 1.0, "> 1"),
+            "candidate_rate": (0.0 <= self.candidate_rate <= 1.0, "in [0, 1]"),
             "final_share": (0.0 <= self.final_share < 1.0, "in [0, 1)"),
             "valid_fraction": (0.0 < self.valid_fraction < 1.0, "in (0, 1)"),
             "tolerance": (0.0 <= self.tolerance < 1.0, "in [0, 1)"),

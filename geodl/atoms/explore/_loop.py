@@ -17,8 +17,8 @@ restarts at the first stage whose result is missing::
 
 Convergence (:func:`converged`): the loop stops when the last ``explore.patience``
 iterations, together, improved neither the candidate fraction nor the committee's
-validation force RMSE by more than ``explore.tolerance`` (relative to the best before
-them).
+force RMSE on the fixed validation frames (those of the initial set) by more than
+``explore.tolerance`` (relative to the best before them).
 """
 
 from __future__ import annotations
@@ -64,7 +64,10 @@ def converged(history: Sequence[dict[str, Any]], patience: int, tolerance: float
 
     The last :math:`k` = ``patience`` iterations *improve* when, together, they beat the
     best value before them, of the candidate fraction :math:`c` or of the committee's
-    validation force RMSE :math:`v`, by more than :math:`\tau` = ``tolerance``:
+    force RMSE :math:`v` on the fixed validation frames (the initial set's, the same at
+    every iteration: errors on the growing validation set are not comparable, since the
+    frames each iteration adds are the hard ones), by more than :math:`\tau` =
+    ``tolerance``:
 
     .. math::
 
@@ -80,7 +83,7 @@ def converged(history: Sequence[dict[str, Any]], patience: int, tolerance: float
 
     Examples
     --------
-    >>> rows = [{"candidate": c, "failed": 0.1, "committee_valid_forces_rmse": v}
+    >>> rows = [{"candidate": c, "failed": 0.1, "committee_fixed_valid_forces_rmse": v}
     ...         for c, v in [(0.5, 0.2), (0.3, 0.1), (0.29, 0.098), (0.3, 0.099)]]
     >>> converged(rows[:2], 2, 0.1), converged(rows, 2, 0.1)
     (False, True)
@@ -88,7 +91,7 @@ def converged(history: Sequence[dict[str, Any]], patience: int, tolerance: float
     if len(history) <= patience:
         return False
     before, window = history[: len(history) - patience], history[len(history) - patience :]
-    for key in ("candidate", "committee_valid_forces_rmse"):
+    for key in ("candidate", "committee_fixed_valid_forces_rmse"):
         if min(r[key] for r in window) < (1 - tolerance) * min(r[key] for r in before):
             return False
     return True
@@ -171,17 +174,33 @@ class _Run:
             frames += read_frames_file(self.iteration_dir(it) / "labels.extxyz")
         return frames
 
-    def split(self, frames: list[Atoms]) -> tuple[AtomsDataset, AtomsDataset]:
-        """Train / valid sets; each frame keeps its role (a hash of its index)."""
-        full = read_structures(frames)
-        u = np.array([np.random.default_rng([self.ex.seed, j]).random() for j in range(len(full))])
+    def _valid_mask(self, n: int) -> np.ndarray:
+        u = np.array([np.random.default_rng([self.ex.seed, j]).random() for j in range(n)])
         valid = u < self.ex.valid_fraction
         if not valid.any():
             valid[int(np.argmin(u))] = True
         if valid.all():
             valid[int(np.argmax(u))] = False
+        return valid
+
+    def split(self, frames: list[Atoms]) -> tuple[AtomsDataset, AtomsDataset]:
+        """Train / valid sets; each frame keeps its role (a hash of its index)."""
+        full = read_structures(frames)
+        valid = self._valid_mask(len(full))
         idx = np.arange(len(full))
         return full.subset(idx[~valid]), full.subset(idx[valid])
+
+    def fixed_valid(self, frames: list[Atoms]) -> AtomsDataset:
+        """The validation frames of the initial set: the same frames at every iteration,
+        so the convergence rule compares errors measured on one set (the growing
+        validation set mixes in the new, harder frames)."""
+        n_init = len(read_frames_file(self.out / "init.extxyz"))
+        full = read_structures(frames)
+        mask = self._valid_mask(len(full))
+        mask[n_init:] = False
+        if not mask.any():  # fewer initial frames than a validation split needs
+            mask[: min(n_init, len(full))] = True
+        return full.subset(np.flatnonzero(mask))
 
     # ---------------------------------------------------------------- start
     def prepare(self, data: Any) -> None:
@@ -238,7 +257,9 @@ class _Run:
         self.plan_iteration(it, len(frames))
         train, valid = self.split(frames)
         previous = self.iteration_dir(it - 1) if it > 0 else None
-        committee, metrics = train_committee(self, d, train, valid, previous)
+        committee, metrics = train_committee(
+            self, d, train, valid, previous, self.fixed_valid(frames)
+        )
         if committee is None:
             return None
         self.clock.save()
@@ -349,8 +370,9 @@ class _Run:
 def _progress_line(r: dict[str, Any]) -> str:
     return (
         f"iteration {r['iteration']}: valid F RMSE {1e3 * r['committee_valid_forces_rmse']:.1f}"
-        f" meV/Å, window [{r['trust_lo']:.3f}, {r['trust_hi']:.3f}] eV/Å, accurate "
-        f"{r['accurate']:.2f} candidate {r['candidate']:.2f} failed {r['failed']:.2f}, "
+        f" meV/Å (initial frames {1e3 * r['committee_fixed_valid_forces_rmse']:.1f}), window "
+        f"[{r['trust_lo']:.3f}, {r['trust_hi']:.3f}] eV/Å, accurate {r['accurate']:.2f} "
+        f"candidate {r['candidate']:.2f} failed {r['failed']:.2f}, pool {r['n_pool']}, "
         f"+{r['labels_added']} labels ({r['labels_used']} used), {r['wall_time']:.0f} s"
     )
 

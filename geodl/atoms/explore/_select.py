@@ -7,6 +7,11 @@ r"""Which explored frames to label: the trust window and a farthest-point pick.
   :math:`\sigma_\text{hi} = r\,\sigma_\text{lo}` (beyond it the frame is *failed*: the
   committee is too far off for the frame to be a likely configuration of the potential
   being learned).
+* :func:`candidate_pool` — the frames the pick chooses from: the window's candidates,
+  topped up with the most uncertain frames below :math:`\sigma_\text{lo}` to a share
+  ``rate`` of the explored frames (the *adaptive lower level* of DP-GEN2: a committee
+  that is still poorly trained disagrees as much on its own data as elsewhere, its
+  window holds nothing, and without the top-up the loop would starve).
 * :func:`structure_fingerprints` — a fixed, model-independent descriptor of each frame:
   per centre species, the mean over its atoms of Gaussian-smeared radial distribution
   functions per neighbour species, plus the composition. Invariant under E(3) and
@@ -17,6 +22,7 @@ r"""Which explored frames to label: the trust window and a farthest-point pick.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,6 +32,7 @@ from ase import Atoms
 from geodl.geometry import neighbor_list, smooth_switch
 
 __all__ = [
+    "candidate_pool",
     "classify",
     "farthest_point_sampling",
     "structure_fingerprints",
@@ -92,6 +99,52 @@ def classify(deviation: np.ndarray, lo: float, hi: float) -> np.ndarray:
     out[ok & (d <= lo)] = ACCURATE
     out[ok & (d > lo) & (d <= hi)] = CANDIDATE
     return out
+
+
+def candidate_pool(
+    deviation: np.ndarray, classes: np.ndarray, rate: float
+) -> tuple[np.ndarray, float]:
+    r"""Indices of the frames to pick from and the smallest deviation among them.
+
+    The candidates of the window (``classes == CANDIDATE``); when they are fewer than
+    :math:`\lceil \rho\, n \rceil` of the :math:`n` explored frames (:math:`\rho` =
+    ``rate``), the most uncertain *accurate* frames join them until there are that many:
+
+    .. math::
+
+        \sigma'_\text{lo} = \min\big(\sigma_\text{lo},\;
+            \sigma_{(\lceil \rho n \rceil)}\big)
+
+    over the frames that did not fail (:math:`\sigma_{(k)}` the :math:`k`-th largest;
+    the window's own candidates all lie above :math:`\sigma_\text{lo}`).
+    ``rate = 0`` keeps the window as it is. Failed frames never join.
+
+    Shapes
+    ------
+    ``deviation (n,)``, ``classes (n,)`` -> ``(m,)`` indices (ascending), a float
+    (``inf`` when the pool is empty).
+
+    Examples
+    --------
+    >>> dev = np.array([0.01, 0.02, 0.03, 0.04, 0.5])
+    >>> classes = classify(dev, 0.035, 0.1)
+    >>> pool, level = candidate_pool(dev, classes, 0.0)
+    >>> pool.tolist(), level
+    ([3], 0.04)
+    >>> pool, level = candidate_pool(dev, classes, 0.6)
+    >>> pool.tolist(), level
+    ([1, 2, 3], 0.02)
+    """
+    dev = np.asarray(deviation, dtype=float)
+    cls = np.asarray(classes)
+    pool = np.flatnonzero(cls == CANDIDATE)
+    want = int(math.ceil(rate * dev.size))
+    if pool.size < want:
+        accurate = np.flatnonzero(cls == ACCURATE)
+        extra = accurate[np.argsort(-dev[accurate], kind="stable")][: want - pool.size]
+        pool = np.sort(np.concatenate([pool, extra]))
+    level = float(dev[pool].min()) if pool.size else float("inf")
+    return pool, level
 
 
 def structure_fingerprints(

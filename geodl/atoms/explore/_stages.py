@@ -24,6 +24,7 @@ from geodl.atoms.explore._files import read_frames_file, write_frames, write_jso
 from geodl.atoms.explore._select import (
     CANDIDATE,
     FAILED,
+    candidate_pool,
     classify,
     farthest_point_sampling,
     structure_fingerprints,
@@ -111,9 +112,16 @@ def _warm_start(previous: Path | None, k: int, train: AtomsDataset) -> Any:
 
 
 def train_committee(
-    run: Any, d: Path, train: AtomsDataset, valid: AtomsDataset, previous: Path | None
+    run: Any,
+    d: Path,
+    train: AtomsDataset,
+    valid: AtomsDataset,
+    previous: Path | None,
+    fixed: AtomsDataset | None = None,
 ) -> tuple[Committee | None, dict[str, Any]]:
-    """Train (or load) the ``explore.committee`` members of one iteration.
+    """Train (or load) the ``explore.committee`` members of one iteration; ``fixed`` (the
+    initial set's validation frames, default ``valid``) gives
+    ``committee_fixed_valid_forces_rmse``, the error the convergence rule compares.
 
     Member ``k`` uses seed ``training.seed + k``; it starts from member ``k`` of the
     previous iteration (``explore.warm_epochs``) or from scratch (``explore.epochs``), and
@@ -140,8 +148,10 @@ def train_committee(
         models.append(model)
         infos.append(info)
     rmse = [i["valid_forces_rmse"] for i in infos]
+    fixed_rmse = [evaluate(m, fixed if fixed is not None else valid)["forces_rmse"] for m in models]
     metrics = {
         "committee_valid_forces_rmse": float(np.mean(rmse)),
+        "committee_fixed_valid_forces_rmse": float(np.mean(fixed_rmse)),
         "committee_valid_energy_rmse_per_atom": float(
             np.mean([i["valid_energy_rmse_per_atom"] for i in infos])
         ),
@@ -254,7 +264,7 @@ def explore_stage(
             f"  iteration {it}: no candidate, {n_fail}/{n_total} frames failed; restarting the "
             "MD at half the temperatures and time step"
         )
-    pool = np.flatnonzero(classes == CANDIDATE)
+    pool, _ = candidate_pool(dev, classes, ex.candidate_rate)
     fallback = False
     if pool.size == 0 and n_fail > 0 and budget > 0:
         # nothing in the window even at low temperature: the least uncertain failed frames
@@ -273,6 +283,8 @@ def explore_stage(
     stats = {
         "trust_lo": lo,
         "trust_hi": hi,
+        "pool_lo": float(dev[pool].min()) if pool.size else None,
+        "n_pool": int(pool.size),
         "labelled_deviation": _deviation_stats(labelled_dev),
         "n_explored": n_total,
         "accurate": float((classes == 0).sum() / max(n_total, 1)),

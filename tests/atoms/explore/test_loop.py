@@ -64,7 +64,10 @@ def tiny_run(argon: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_converged_rule() -> None:
     def rows(pairs: list[tuple[float, float]]) -> list[dict[str, float]]:
-        return [{"candidate": c, "failed": 0.1, "committee_valid_forces_rmse": v} for c, v in pairs]
+        return [
+            {"candidate": c, "failed": 0.1, "committee_fixed_valid_forces_rmse": v}
+            for c, v in pairs
+        ]
 
     improving = rows([(0.5, 0.2), (0.3, 0.15), (0.2, 0.15), (0.2, 0.12)])
     assert not converged(improving, 2, 0.1)  # each step improved one of the two
@@ -75,6 +78,10 @@ def test_converged_rule() -> None:
     quiet = rows([(0.0, 0.2), (0.0, 0.15), (0.0, 0.1)])
     assert not converged(quiet, 2, 0.1)
     assert converged([*quiet, *rows([(0.0, 0.1), (0.0, 0.1)])], 2, 0.1)
+    # the growing validation set's error is not what it compares (it rises as hard frames
+    # join): only the fixed set's
+    drifting = [{**r, "committee_valid_forces_rmse": 0.3 + 0.1 * k} for k, r in enumerate(quiet)]
+    assert not converged(drifting, 2, 0.1)
     # small steps add up: 8 % then 9 % is 16 % over the window (a measured Cu/Au run)
     slow = rows([(0.0, 0.1347), (0.225, 0.1245), (0.0, 0.1134)])
     assert not converged(slow, 2, 0.1)
@@ -95,6 +102,10 @@ def test_tiny_run_writes_model_dataset_and_summary(tiny_run: Path) -> None:
         assert 0 < row["trust_lo"] < row["trust_hi"]
         assert set(row["max_deviation"]) == {"mean", "median", "p90", "max"}
         assert row["labels_added"] <= 3 and row["wall_time"] > 0
+        assert row["committee_fixed_valid_forces_rmse"] > 0
+        # the adaptive lower level: at least a quarter of the explored frames in the pool
+        assert row["n_pool"] >= np.ceil(0.25 * row["n_explored"] * (1 - row["failed"])) - 1
+        assert row["pool_lo"] is None or row["pool_lo"] <= row["trust_hi"]
     assert rows[1]["warm_started"] and not rows[0]["warm_started"]
     assert rows[-1]["labels_used"] == summary["labels_used"]
     model = load_model(tiny_run / "model.pt")  # usable by the ASE calculator and geodl test

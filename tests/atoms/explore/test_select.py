@@ -7,6 +7,7 @@ import pytest
 from ase.build import bulk
 
 from geodl.atoms.explore import (
+    candidate_pool,
     classify,
     farthest_point_sampling,
     structure_fingerprints,
@@ -28,6 +29,22 @@ def test_trust_window_rule() -> None:
 def test_classify_counts_nan_as_failed() -> None:
     got = classify(np.array([0.0, 0.05, 0.06, 0.15, 0.16, np.inf, np.nan]), 0.05, 0.15)
     assert got.tolist() == [0, 0, 1, 1, 2, 2, 2]
+
+
+def test_candidate_pool_tops_up_with_the_most_uncertain_accurate_frames() -> None:
+    dev = np.array([0.01, 0.05, 0.02, 0.04, 0.03, 0.5, np.nan, 0.012])
+    classes = classify(dev, 0.045, 0.2)  # candidate: 0.05; failed: 0.5, nan
+    pool, level = candidate_pool(dev, classes, 0.0)
+    assert pool.tolist() == [1] and level == 0.05  # the window as it is
+    pool, level = candidate_pool(dev, classes, 0.5)  # 4 of 8 frames
+    assert pool.tolist() == [1, 2, 3, 4]  # ascending indices
+    assert level == 0.02 and 2 not in classes[pool]  # 2: failed
+    pool, _ = candidate_pool(dev, classes, 1.0)  # never a failed frame
+    assert sorted(pool.tolist()) == [0, 1, 2, 3, 4, 7]
+    many = classify(np.linspace(0.05, 0.1, 10), 0.01, 1.0)  # enough candidates: no top-up
+    assert candidate_pool(np.linspace(0.05, 0.1, 10), many, 0.5)[0].size == 10
+    empty, level = candidate_pool(np.array([]), np.array([], dtype=int), 0.5)
+    assert empty.size == 0 and level == float("inf")
 
 
 def test_fingerprints_invariant_and_discriminating() -> None:
