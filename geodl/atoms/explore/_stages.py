@@ -170,8 +170,14 @@ def _trajectories(
     scale: float,
     abort: float,
 ) -> tuple[list[Atoms], np.ndarray, list[str], list[float]]:
-    """Run ``explore.trajectories`` MD runs at ``scale`` x the temperatures and time step."""
+    """Run ``explore.trajectories`` MD runs at ``scale`` x the temperatures and time step.
+
+    Trajectory ``t`` of iteration ``it`` (``seed[1]``) takes temperature (and pressure)
+    number ``it * trajectories + t`` of the cycle, so an iteration whose time ends after a
+    few trajectories does not explore the first temperatures only, iteration after
+    iteration."""
     ex = run.ex
+    first = int(seed[1]) * ex.trajectories
     rng = np.random.default_rng(seed)
     sampled: list[Atoms] = []
     devs: list[float] = []
@@ -181,10 +187,11 @@ def _trajectories(
         if t > 0 and run.clock.elapsed() > run.deadline:
             break  # the iteration's time is up: explore with what has run
         start = frames[int(rng.integers(len(frames)))]
-        temp = ex.temperatures[t % len(ex.temperatures)] * scale
+        k = first + t
+        temp = ex.temperatures[k % len(ex.temperatures)] * scale
         pressure = None
         if ex.pressures and bool(np.all(start.pbc)):
-            pressure = ex.pressures[(t // len(ex.temperatures)) % len(ex.pressures)]
+            pressure = ex.pressures[(k // len(ex.temperatures)) % len(ex.pressures)]
         dt = (ex.timestep_fs or default_timestep(start)) * scale
         traj = explore_md(
             start,

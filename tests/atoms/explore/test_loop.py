@@ -36,7 +36,7 @@ TINY = [
     "explore.sample_every=5",
     "explore.per_iteration=3",
     "explore.max_iterations=2",
-    "explore.temperatures=[60, 120]",
+    "explore.temperatures=[60, 90, 120]",
     "explore.timestep_fs=5",
 ]
 
@@ -107,6 +107,9 @@ def test_tiny_run_writes_model_dataset_and_summary(tiny_run: Path) -> None:
         assert row["n_pool"] >= np.ceil(0.25 * row["n_explored"] * (1 - row["failed"])) - 1
         assert row["pool_lo"] is None or row["pool_lo"] <= row["trust_hi"]
     assert rows[1]["warm_started"] and not rows[0]["warm_started"]
+    # the temperature cycle goes on across iterations (2 trajectories each)
+    if not any(row["md_retries"] for row in rows):
+        assert [row["temperatures"] for row in rows] == [[60.0, 90.0], [60.0, 120.0]]
     assert rows[-1]["labels_used"] == summary["labels_used"]
     model = load_model(tiny_run / "model.pt")  # usable by the ASE calculator and geodl test
     atoms = dataset[0].copy()
