@@ -18,7 +18,8 @@ restarts at the first stage whose result is missing::
 Convergence (:func:`converged`): the loop stops when the last ``explore.patience``
 iterations, together, improved neither the candidate fraction nor the committee's
 force RMSE on the fixed validation frames (those of the initial set) by more than
-``explore.tolerance`` (relative to the best before them).
+``explore.tolerance`` (relative to the best before them), their committees having been
+trained to their epochs (not stopped by the clock).
 """
 
 from __future__ import annotations
@@ -74,7 +75,10 @@ def converged(history: Sequence[dict[str, Any]], patience: int, tolerance: float
         \min_{j > n-k} c_j < (1-\tau)\min_{j \le n-k} c_j \quad\text{or}\quad
         \min_{j > n-k} v_j < (1-\tau)\min_{j \le n-k} v_j .
 
-    Converged when they did not. The window is judged as a whole: warm-started committees
+    Converged when they did not — and only if every committee of the window was trained
+    to its epochs: a member stopped by its time share (``committee_cut_short`` > 0) says
+    nothing about whether more data would help, only that it had too little time.
+    The window is judged as a whole: warm-started committees
     improve a little at each iteration (8 % and 9 % in a row is 16 %: still learning).
     An iteration where
     every explored frame was accurate does not end the run by itself: a committee that is
@@ -87,10 +91,15 @@ def converged(history: Sequence[dict[str, Any]], patience: int, tolerance: float
     ...         for c, v in [(0.5, 0.2), (0.3, 0.1), (0.29, 0.098), (0.3, 0.099)]]
     >>> converged(rows[:2], 2, 0.1), converged(rows, 2, 0.1)
     (False, True)
+    >>> rows[-1]["committee_cut_short"] = 2  # two members stopped by the clock
+    >>> converged(rows, 2, 0.1)
+    False
     """
     if len(history) <= patience:
         return False
     before, window = history[: len(history) - patience], history[len(history) - patience :]
+    if any(r.get("committee_cut_short", 0) for r in window):
+        return False
     for key in ("candidate", "committee_fixed_valid_forces_rmse"):
         if min(r[key] for r in window) < (1 - tolerance) * min(r[key] for r in before):
             return False

@@ -156,6 +156,7 @@ def train_committee(
             np.mean([i["valid_energy_rmse_per_atom"] for i in infos])
         ),
         "members_valid_forces_rmse": rmse,
+        "committee_cut_short": sum(i["stop_reason"] == "max_time" for i in infos),
         "warm_started": bool(infos[0]["warm_started"]),
         "train_time": float(sum(i["train_time"] for i in infos)),
     }

@@ -82,6 +82,10 @@ def test_converged_rule() -> None:
     # join): only the fixed set's
     drifting = [{**r, "committee_valid_forces_rmse": 0.3 + 0.1 * k} for k, r in enumerate(quiet)]
     assert not converged(drifting, 2, 0.1)
+    # committees stopped by the clock say nothing about the data: no convergence
+    cut = [{**r, "committee_cut_short": 1} for r in flat]
+    assert not converged(cut, 2, 0.1)
+    assert converged([*cut[:2], *flat[2:]], 2, 0.1)  # only the window counts
     # small steps add up: 8 % then 9 % is 16 % over the window (a measured Cu/Au run)
     slow = rows([(0.0, 0.1347), (0.225, 0.1245), (0.0, 0.1134)])
     assert not converged(slow, 2, 0.1)
@@ -103,6 +107,7 @@ def test_tiny_run_writes_model_dataset_and_summary(tiny_run: Path) -> None:
         assert set(row["max_deviation"]) == {"mean", "median", "p90", "max"}
         assert row["labels_added"] <= 3 and row["wall_time"] > 0
         assert row["committee_fixed_valid_forces_rmse"] > 0
+        assert 0 <= row["committee_cut_short"] <= 2
         # the adaptive lower level: at least a quarter of the explored frames in the pool
         assert row["n_pool"] >= np.ceil(0.25 * row["n_explored"] * (1 - row["failed"])) - 1
         assert row["pool_lo"] is None or row["pool_lo"] <= row["trust_hi"]
