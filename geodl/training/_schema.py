@@ -44,6 +44,8 @@ class Bound:
         Exclude the end point.
     nullable : bool
         ``None`` (YAML ``null``) is also valid (it turns the option off).
+    null_means : str
+        What ``null`` does, for messages ("to turn it off").
     sequence : bool
         The value is a list of such numbers (each checked).
     min_items : int
@@ -67,6 +69,7 @@ class Bound:
     low_open: bool = False
     high_open: bool = False
     nullable: bool = False
+    null_means: str = "to turn it off"
     sequence: bool = False
     min_items: int = 0
     cli: str | None = None
@@ -84,7 +87,7 @@ class Bound:
             if self.min_items:
                 kind += f", at least {self.min_items}"
         if self.nullable:
-            kind += ", or null to turn it off"
+            kind += f", or null {self.null_means}"
         return f"{' and '.join(bounds)} ({kind})" if bounds else kind
 
     def _error(self, key: str, value: Any) -> InputError:

@@ -38,6 +38,9 @@ __all__ = [
     "valid_keys",
 ]
 
+#: Epochs of a run with neither ``training.epochs`` nor a time budget.
+DEFAULT_EPOCHS = 200
+
 #: Seeds: what NumPy's and torch's generators both accept.
 _SEED = dict(kind="int", low=0, high=2**32 - 1)
 _COUNT = dict(kind="int", low=1, high=10**9)
@@ -141,8 +144,10 @@ class TrainingConfig:
 
     Attributes
     ----------
-    epochs : int
-        Maximum number of passes over the training set (200).
+    epochs : int or None
+        Maximum number of passes over the training set. Default ``null``: as many as
+        ``max_time`` allows when a budget is set (the budget, not an epoch count, ends
+        the run and anneals the learning rate), :data:`DEFAULT_EPOCHS` (200) without one.
     batch_size : int
         Structures per optimisation step, summed over all processes (4).
     lr, lr_final : float
@@ -192,7 +197,9 @@ class TrainingConfig:
         Loss prefactors.
     """
 
-    epochs: int = bounded(200, **_COUNT)
+    epochs: int | None = bounded(
+        None, nullable=True, null_means="for as many as max_time allows (200 without)", **_COUNT
+    )
     batch_size: int = bounded(4, kind="int", low=1, high=10**6)
     lr: float = bounded(2e-3, kind="float", low=0, high=10, low_open=True)
     lr_final: float = bounded(2e-5, kind="float", low=0, high=10, low_open=True)
@@ -220,6 +227,21 @@ class TrainingConfig:
     )
     allow_large: bool = False
     loss: LossConfig = field(default_factory=LossConfig)
+
+    def epoch_limit(self) -> int:
+        """The epochs the run may take: ``epochs`` when given, else unbounded under a
+        ``max_time`` budget and :data:`DEFAULT_EPOCHS` without one.
+
+        Examples
+        --------
+        >>> TrainingConfig().epoch_limit(), TrainingConfig(epochs=7).epoch_limit()
+        (200, 7)
+        >>> TrainingConfig(max_time=60).epoch_limit() > 10**8
+        True
+        """
+        if self.epochs is not None:
+            return int(self.epochs)
+        return int(_COUNT["high"]) if self.max_time is not None else DEFAULT_EPOCHS
 
     def __post_init__(self) -> None:
         validate_fields(self, "training.")

@@ -247,7 +247,7 @@ class Trainer:
         t = self.config.training
         return TrainLoop(
             parts["optimizer"],
-            epochs=t.epochs,
+            epochs=t.epoch_limit(),
             params=parts["params"],
             lr_at=self.learning_rate,
             steps_per_epoch=task.steps_per_epoch,

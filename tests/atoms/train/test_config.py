@@ -62,7 +62,7 @@ def test_override_resolution() -> None:
 
 def test_values_are_type_checked_and_ranges_validated(tmp_path: Path) -> None:
     with pytest.raises(
-        InputError, match=r"training.epochs must be >= 1 .*\(an integer\), got 'many'"
+        InputError, match=r"training.epochs must be >= 1 .*\(an integer, or null for as many as "
     ):
         load_config(overrides=["epochs=many"])
     with pytest.raises(InputError, match=r"data.valid_fraction must be >= 0 and < 1 .*, got 1.5"):
@@ -78,3 +78,14 @@ def test_values_are_type_checked_and_ranges_validated(tmp_path: Path) -> None:
     bad.write_text("training: 3\n")
     with pytest.raises(InputError, match="must be a mapping"):
         load_config(bad)
+
+
+def test_epochs_default_follows_the_budget() -> None:
+    """``--max-time`` without ``training.epochs``: the budget ends the run, not 200 epochs
+    (small sets stopped long before their budget); an explicit count still wins."""
+    cfg = load_config()
+    assert cfg.training.epochs is None and cfg.training.epoch_limit() == 200
+    timed = load_config(overrides=["training.max_time=60"]).training
+    assert timed.epoch_limit() >= 10**9
+    both = load_config(overrides=["training.max_time=60", "epochs=5"]).training
+    assert both.epoch_limit() == 5
