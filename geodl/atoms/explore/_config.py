@@ -56,10 +56,11 @@ class ExploreConfig:
         Automatic ``trust_hi / trust_lo`` (3.0, DP-GEN's customary 0.05/0.15).
     candidate_rate : float
         Adaptive lower level (DP-GEN2's ``adaptive-lower``): when the window holds fewer
-        than this share of the explored frames, the most uncertain frames below
-        :math:`\sigma_\text{lo}` join the pool the pick chooses from until it holds that
-        share (0.25; ``0`` keeps the window as it is). The reported ``candidate``
-        fraction is the window's own.
+        than this share of the explored frames, or fewer than twice the iteration's
+        labels (``per_iteration``, less near ``max_labels``), the most uncertain frames
+        below :math:`\sigma_\text{lo}` join the pool the pick chooses from until it
+        holds the larger of the two (0.25). The reported ``candidate`` fraction is the
+        window's own.
     per_iteration : int
         Most frames labelled per iteration (50).
     max_labels : int

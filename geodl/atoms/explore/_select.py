@@ -102,22 +102,23 @@ def classify(deviation: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 def candidate_pool(
-    deviation: np.ndarray, classes: np.ndarray, rate: float
+    deviation: np.ndarray, classes: np.ndarray, rate: float, minimum: int = 0
 ) -> tuple[np.ndarray, float]:
     r"""Indices of the frames to pick from and the smallest deviation among them.
 
     The candidates of the window (``classes == CANDIDATE``); when they are fewer than
-    :math:`\lceil \rho\, n \rceil` of the :math:`n` explored frames (:math:`\rho` =
-    ``rate``), the most uncertain *accurate* frames join them until there are that many:
+    :math:`k = \max(\lceil \rho\, n \rceil, m)` (:math:`n` explored frames,
+    :math:`\rho` = ``rate``, :math:`m` = ``minimum``), the most uncertain *accurate*
+    frames join them until there are :math:`k` (or no accurate frame is left):
 
     .. math::
 
-        \sigma'_\text{lo} = \min\big(\sigma_\text{lo},\;
-            \sigma_{(\lceil \rho n \rceil)}\big)
+        \sigma'_\text{lo} = \min\big(\sigma_\text{lo},\; \sigma_{(k)}\big)
 
     over the frames that did not fail (:math:`\sigma_{(k)}` the :math:`k`-th largest;
     the window's own candidates all lie above :math:`\sigma_\text{lo}`).
-    ``rate = 0`` keeps the window as it is. Failed frames never join.
+    ``rate = 0`` and ``minimum = 0`` keep the window as it is. Failed frames never join.
+    (DP-GEN2's ``adaptive-lower`` level takes the same two knobs, a share and a number.)
 
     Shapes
     ------
@@ -134,11 +135,13 @@ def candidate_pool(
     >>> pool, level = candidate_pool(dev, classes, 0.6)
     >>> pool.tolist(), level
     ([1, 2, 3], 0.02)
+    >>> candidate_pool(dev, classes, 0.0, minimum=2)[0].tolist()
+    [2, 3]
     """
     dev = np.asarray(deviation, dtype=float)
     cls = np.asarray(classes)
     pool = np.flatnonzero(cls == CANDIDATE)
-    want = int(math.ceil(rate * dev.size))
+    want = max(int(math.ceil(rate * dev.size)), int(minimum))
     if pool.size < want:
         accurate = np.flatnonzero(cls == ACCURATE)
         extra = accurate[np.argsort(-dev[accurate], kind="stable")][: want - pool.size]

@@ -272,7 +272,9 @@ def explore_stage(
             f"  iteration {it}: no candidate, {n_fail}/{n_total} frames failed; restarting the "
             "MD at half the temperatures and time step"
         )
-    pool, _ = candidate_pool(dev, classes, ex.candidate_rate)
+    # at least twice the frames the iteration may label, so the pick has a choice and an
+    # iteration whose window is empty still labels its share (DP-GEN2's numb_candi_f)
+    pool, _ = candidate_pool(dev, classes, ex.candidate_rate, minimum=2 * budget)
     fallback = False
     if pool.size == 0 and n_fail > 0 and budget > 0:
         # nothing in the window even at low temperature: the least uncertain failed frames

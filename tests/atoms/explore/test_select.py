@@ -43,6 +43,10 @@ def test_candidate_pool_tops_up_with_the_most_uncertain_accurate_frames() -> Non
     assert sorted(pool.tolist()) == [0, 1, 2, 3, 4, 7]
     many = classify(np.linspace(0.05, 0.1, 10), 0.01, 1.0)  # enough candidates: no top-up
     assert candidate_pool(np.linspace(0.05, 0.1, 10), many, 0.5)[0].size == 10
+    pool, _ = candidate_pool(dev, classes, 0.0, minimum=3)  # a number, not a share
+    assert pool.tolist() == [1, 3, 4]
+    pool, _ = candidate_pool(dev, classes, 0.25, minimum=20)  # capped: no failed frame
+    assert pool.tolist() == [0, 1, 2, 3, 4, 7]
     empty, level = candidate_pool(np.array([]), np.array([], dtype=int), 0.5)
     assert empty.size == 0 and level == float("inf")
 
