@@ -13,8 +13,12 @@ cores). The ASE route is :class:`~geodl.atoms.GeoDLCalculator` with ASE's
 users run it).
 
 Cost per atom should be flat from 10³ to 10⁵ atoms: the plugin evaluates local models in
-chunks of ``chunk`` atoms (memory bounded too) and message-passing models on the owned
-atoms plus a ghost shell as wide as the receptive field.
+chunks of ``chunk`` atoms (memory bounded too), and message-passing models layer by
+layer with node features exchanged between ranks (``pair_style geodl``, mode
+``exchange``, also chunked) or on the owned atoms plus a ghost shell as wide as the
+receptive field (``pair_style geodl shell``); ``pair_modes`` times either or both. The
+peak memory (resident set) of each LAMMPS run is read from ``/usr/bin/time -v`` when
+it exists (the largest process: one rank).
 """
 
 from __future__ import annotations
@@ -91,14 +95,21 @@ def _parse_lammps(out: str) -> dict[str, float]:
     }
 
 
+def _peak_rss_mb(stderr: str) -> float | None:
+    """Peak resident set (MB) from the report of ``/usr/bin/time -v``."""
+    found = re.findall(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
+    return int(found[-1]) / 1024 if found else None
+
+
 def _run_lammps(
-    model: Path, data: Path, ranks: int, steps: int, warmup: int, chunk: int | None, seed: int
+    model: Path, data: Path, ranks: int, point: dict[str, Any], pair_mode: str | None
 ) -> dict[str, Any]:
     bindir = Path(sys.executable).parent
-    chunk_arg = f" chunk {chunk}" if chunk else ""
+    steps, warmup, chunk, seed = point["steps"], point["warmup"], point["chunk"], point["seed"]
+    args = (f" {pair_mode}" if pair_mode else "") + (f" chunk {chunk}" if chunk else "")
     script = MD_INPUT.format(
         data=data,
-        pair=f"pair_style geodl{chunk_arg}\npair_coeff * * {model} Cu Au",
+        pair=f"pair_style geodl{args}\npair_coeff * * {model} Cu Au",
         seed=seed + 1,
         steps=steps,
         warmup=warmup,
@@ -108,12 +119,19 @@ def _run_lammps(
     cmd = [str(bindir / "lmp"), "-in", str(inp), "-log", "none", "-nocite"]
     if ranks > 1:
         cmd = [str(bindir / "mpirun"), "-np", str(ranks), *cmd]
+    if Path("/usr/bin/time").is_file():
+        cmd = ["/usr/bin/time", "-v", *cmd]
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
-        tail = " | ".join((proc.stdout + proc.stderr).strip().splitlines()[-4:])
-        return {"error": f"exit code {proc.returncode}: {tail}"}
-    return {**_parse_lammps(proc.stdout), "ranks": ranks}
+        lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.startswith("ERROR")]
+        tail = " | ".join(lines[-1:] or (proc.stdout + proc.stderr).strip().splitlines()[-4:])
+        return {"error": f"exit code {proc.returncode}: {tail}", "pair_mode": pair_mode}
+    row = {**_parse_lammps(proc.stdout), "ranks": ranks, "pair_mode": pair_mode or "default"}
+    rss = _peak_rss_mb(proc.stderr)
+    if rss is not None:
+        row["peak_rss_mb"] = rss
+    return row
 
 
 def measure_ase(
@@ -219,7 +237,8 @@ def _family_rows(
     point: dict[str, Any],
     work: Path,
 ) -> dict[str, dict[str, Any]]:
-    """Every size and rank count of one family through LAMMPS, small sizes through ASE."""
+    """Every size, rank count and pair mode of one family through LAMMPS, small sizes
+    through ASE."""
     import ase.io
 
     from geodl.atoms import save_model
@@ -234,25 +253,34 @@ def _family_rows(
         data = work / f"{family}_{len(atoms)}.data"
         ase.io.write(data, atoms, format="lammps-data", specorder=TYPE_MAP, masses=True)
         for r in ranks:
-            row = _run_lammps(
-                work / f"{family}.pth",
-                data,
-                r,
-                point["steps"],
-                point["warmup"],
-                point["chunk"],
-                point["seed"],
-            )
-            row.setdefault("atoms", len(atoms))
-            row["curve"] = f"{family} LAMMPS {r} rank{'s' if r > 1 else ''}"
-            rows[f"{family} lammps np={r} N={len(atoms)}"] = row
-            print(f"lammps-speed: {family} {len(atoms)} atoms {r} rank(s)", file=sys.stderr)
+            for mode in point["pair_modes"]:
+                if mode == "shell" and len(atoms) > point["shell_max_atoms"]:
+                    continue
+                row = _run_lammps(work / f"{family}.pth", data, r, point, mode)
+                row.setdefault("atoms", len(atoms))
+                label = f" {mode}" if mode else ""
+                row["curve"] = f"{family} LAMMPS{label} {r} rank{'s' if r > 1 else ''}"
+                rows[f"{family} lammps{label} np={r} N={len(atoms)}"] = row
+                print(
+                    f"lammps-speed: {family}{label} {len(atoms)} atoms {r} rank(s)", file=sys.stderr
+                )
         if len(atoms) <= ase_max_atoms:
             row = _run_ase(work / f"{family}.pt", n, point["steps"], dtype)
             row.setdefault("atoms", len(atoms))
             row["curve"] = f"{family} ASE (1 process)"
             rows[f"{family} ase N={len(atoms)}"] = row
     return rows
+
+
+def _checked_modes(pair_modes: list[str] | None) -> list[str | None]:
+    modes: list[str | None] = [None] if not pair_modes else list(pair_modes)
+    bad = [m for m in modes if m not in (None, "exchange", "shell")]
+    if bad:
+        raise ValueError(
+            f"lammps-speed: unknown pair_modes {bad}. Valid pair modes: exchange, shell "
+            "(pair_style geodl keywords for message-passing models)."
+        )
+    return modes
 
 
 def _checked_families(families: list[str] | None, dtype: str) -> list[str]:
@@ -280,6 +308,8 @@ def run(
     dtype: str = "float64",
     chunk: int | None = None,
     ase_max_atoms: int = 13500,
+    pair_modes: list[str] | None = None,
+    shell_max_atoms: int = 40000,
     plot: str | None = "lammps_speed.png",
 ) -> dict[str, Any]:
     """Benchmark entry point (see the module docstring).
@@ -300,20 +330,30 @@ def run(
         ``pair_style geodl chunk N`` (default: the plugin's).
     ase_max_atoms : int
         Largest system also run through ASE (its memory grows with N).
+    pair_modes : list of str, optional
+        ``pair_style geodl`` keywords to time, each a curve: ``exchange`` and/or
+        ``shell`` (message passing; no effect on local models). Default: the plugin's
+        default mode only.
+    shell_max_atoms : int
+        Largest system run with ``shell`` (its ghost shell makes memory grow fast).
     plot : str or None
         PNG of CPU cost per atom against N.
     """
     from geodl.deploy import build_lammps_plugin
 
     families = _checked_families(families, dtype)
+    modes = _checked_modes(pair_modes)
     sizes = [int(s) for s in (sizes or ([3] if quick else DEFAULT_SIZES))]
     ranks = [int(r) for r in (ranks or ([1] if quick else [1, 2]))]
     steps = int(steps or (2 if quick else 3))
     build = build_lammps_plugin()
+    options: dict[str, Any] = {"sizes": sizes, "ranks": ranks, "families": families}
+    options.update(steps=steps, warmup=warmup, dtype=dtype, chunk=chunk)
+    options.update(ase_max_atoms=ase_max_atoms, pair_modes=modes, shell_max_atoms=shell_max_atoms)
+    point = {**options, "seed": seed}
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="geodl-lammps-speed-") as tmp:
         for family in families:
-            point = {"steps": steps, "warmup": warmup, "chunk": chunk, "seed": seed}
             results.update(
                 _family_rows(family, dtype, quick, sizes, ranks, ase_max_atoms, point, Path(tmp))
             )
@@ -322,25 +362,17 @@ def run(
             results[f"flatness {label}"] = stats
         if plot:
             _plot(results, Path(plot))
+    conditions = {
+        "load_average": os.getloadavg(),
+        "cpu_count": os.cpu_count(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "1"),
+        "versions": build.manifest["versions"],
+    }
     return {
         "task": "lammps-speed",
         "seed": seed,
-        "options": {
-            "sizes": sizes,
-            "ranks": ranks,
-            "families": families,
-            "steps": steps,
-            "warmup": warmup,
-            "dtype": dtype,
-            "chunk": chunk,
-            "ase_max_atoms": ase_max_atoms,
-        },
-        "conditions": {
-            "load_average": os.getloadavg(),
-            "cpu_count": os.cpu_count(),
-            "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "1"),
-            "versions": build.manifest["versions"],
-        },
+        "options": options,
+        "conditions": conditions,
         "results": results,
         "flatness": flat,
         "plot": plot,

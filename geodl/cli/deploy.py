@@ -47,6 +47,12 @@ def run(args: argparse.Namespace) -> int:
         f"format {meta['geodl_format_version']}"
     )
     print("LAMMPS input (units metal):")
-    print("  pair_style geodl")
+    if meta.get("mp_layers"):
+        print(
+            f"  pair_style geodl   # {meta['mp_layers']} message-passing layers: node features "
+            "exchanged between layers ('pair_style geodl shell': one ghost shell instead)"
+        )
+    else:
+        print("  pair_style geodl")
     print(f"  pair_coeff * * {meta['path']} {species}   # one element per atom type, or NULL")
     return EXIT_OK

@@ -33,7 +33,7 @@ from geodl.errors import InputError
 __all__ = ["BACKEND_ABI", "PluginBuild", "build_lammps_plugin", "lammps_toolchain"]
 
 #: version of the C interface between the two halves of the plugin (geodl_backend.h)
-BACKEND_ABI = 1
+BACKEND_ABI = 2
 
 SOURCES = Path(__file__).parent / "lammps"
 
@@ -210,6 +210,7 @@ def _commands(tc: dict, out: Path) -> list[list[str]]:
         f"-I{SOURCES}",
         f"-idirafter{SOURCES / 'compat'}",
         str(SOURCES / "pair_geodl.cpp"),
+        str(SOURCES / "pair_geodl_exchange.cpp"),
         str(SOURCES / "geodl_plugin.cpp"),
         "-o",
         str(out / PLUGIN_FILE),

@@ -11,13 +11,15 @@ from torch import Tensor, nn
 
 from geodl import __version__
 from geodl.atoms import AtomisticModel, load_model
+from geodl.deploy._layers import check_layer_path
 from geodl.errors import InputError
 from geodl.geometry import neighbor_list
 
 __all__ = ["FORMAT_VERSION", "DeployedPotential", "deploy", "load_deployed"]
 
-#: version of the deployed file layout; the LAMMPS plugin refuses newer files
-FORMAT_VERSION = 1
+#: version of the deployed file layout; the LAMMPS plugin refuses newer files.
+#: 2: ``mp_layers``, ``mp_widths``, ``mp_forward`` and ``mp_backward`` (per-layer path)
+FORMAT_VERSION = 2
 
 _DTYPES = {"float64": torch.float64, "float32": torch.float32}
 _META = ("geodl_format_version", "geodl_version", "model_type", "dtype", "type_map")
@@ -38,6 +40,22 @@ class DeployedPotential(nn.Module):
     :math:`W = -\sum_e \mathbf r_e \otimes \mathbf G_e`. Nodes past ``nlocal`` are
     ghost atoms: they feed the graph but their energies are not counted.
 
+    Message-passing families that expose their layers (``embed``, ``layer`` and
+    ``layer_widths``, as ``equivariant`` does) also get a per-layer path for engines
+    that exchange node features between layers (``mp_layers > 0``):
+
+    .. math::
+
+        (h^{(t+1)}_{i}, e^{(t)}_i)_{i < n_\text{local}} = \texttt{mp\_forward}(t, h^{(t)},
+        \ldots), \qquad E_i = \sum_t e^{(t)}_i
+
+    with :math:`h^{(0)}` built from the species, :math:`e^{(t)} = \alpha\,
+    \mathrm{Readout}_t` (plus the reference energy :math:`e_{t_i}` in layer 0), and
+    ``mp_backward`` the gradients of :math:`S_t = \sum_{i < n_\text{local}} [e^{(t)}_i +
+    h^{(t+1)}_i \cdot g^{(t+1)}_i]` with respect to :math:`h^{(t)}` (every node) and the
+    edge vectors; :func:`~geodl.deploy._layers.simulate_exchange` spells out how an
+    engine combines them.
+
     Parameters
     ----------
     model : AtomisticModel
@@ -47,6 +65,12 @@ class DeployedPotential(nn.Module):
     ------
     ``species (N,)`` int64, ``edge_vec (E, 3)`` float64, ``edge_index (2, E)`` int64,
     ``nlocal`` int -> ``energy ()``, ``atomic (nlocal,)``, ``grad (E, 3)``, all float64.
+    ``mp_forward``: ``h (N, mp_widths[t])`` (ignored for ``t = 0``) -> ``(nlocal,
+    mp_widths[t + 1])``, ``(nlocal,)``; ``mp_backward``: ``grad_next (nlocal,
+    mp_widths[t + 1])`` (empty for the last layer) -> ``grad_h (N, mp_widths[t])``
+    (no rows for ``t = 0``), ``grad (E, 3)``, ``energy (nlocal,)`` (that of
+    ``mp_forward``: an engine need not run the last layer forward); every edge centre
+    must be below ``nlocal``.
 
     Symmetry
     --------
@@ -63,8 +87,8 @@ class DeployedPotential(nn.Module):
     >>> e, atomic, g = pot(torch.zeros(2, dtype=torch.long),
     ...                    torch.tensor([[1.0, 0, 0], [-1.0, 0, 0]], dtype=torch.float64),
     ...                    torch.tensor([[0, 1], [1, 0]]), 1)
-    >>> atomic.shape, g.shape
-    (torch.Size([1]), torch.Size([2, 3]))
+    >>> atomic.shape, g.shape, pot.mp_layers
+    (torch.Size([1]), torch.Size([2, 3]), 0)
     """
 
     geodl_format_version: int
@@ -74,6 +98,8 @@ class DeployedPotential(nn.Module):
     type_map: list[str]
     r_cut: float
     receptive_field: float
+    mp_layers: int
+    mp_widths: list[int]
 
     def __init__(self, model: AtomisticModel) -> None:
         super().__init__()
@@ -85,6 +111,10 @@ class DeployedPotential(nn.Module):
         self.type_map = list(model.type_map)
         self.r_cut = float(model.r_cut)
         self.receptive_field = float(model.receptive_field)
+        family = model.core.atomic
+        layered = hasattr(family, "layer") and self.receptive_field > self.r_cut
+        self.mp_widths = [int(w) for w in family.layer_widths] if layered else []
+        self.mp_layers = len(self.mp_widths) - 1 if layered else 0
 
     def forward(
         self, species: Tensor, edge_vec: Tensor, edge_index: Tensor, nlocal: int
@@ -102,11 +132,73 @@ class DeployedPotential(nn.Module):
             grad.to(torch.float64),
         )
 
+    def _layer(
+        self, t: int, h: Tensor, species: Tensor, vec: Tensor, edge_index: Tensor, nlocal: int
+    ) -> tuple[Tensor, Tensor]:
+        """Layer ``t`` of the family, its readout scaled (reference energies in layer 0)."""
+        family = self.core.atomic
+        h_in = family.embed(species) if t == 0 else h
+        h_next, eps = family.layer(t, h_in, species, vec, edge_index, nlocal)
+        energy = eps * self.core.energy_scale
+        if t == 0:
+            energy = energy + self.core.energy_shift.index_select(0, species[:nlocal])
+        return h_next, energy
+
+    @torch.jit.export
+    def mp_forward(
+        self, t: int, h: Tensor, species: Tensor, edge_vec: Tensor, edge_index: Tensor, nlocal: int
+    ) -> tuple[Tensor, Tensor]:
+        """``h^(t+1)`` and the energy contribution of layer ``t`` of the first ``nlocal``
+        nodes (no gradients kept)."""
+        if hasattr(self.core.atomic, "layer"):
+            dtype = self.core.energy_shift.dtype
+            with torch.no_grad():
+                h_next, energy = self._layer(
+                    t, h.to(dtype), species, edge_vec.to(dtype), edge_index, nlocal
+                )
+            return h_next.to(torch.float64), energy.to(torch.float64)
+        raise RuntimeError(f"mp_forward: the {self.model_type} model has no per-layer path")
+
+    @torch.jit.export
+    def mp_backward(
+        self,
+        t: int,
+        h: Tensor,
+        species: Tensor,
+        edge_vec: Tensor,
+        edge_index: Tensor,
+        nlocal: int,
+        grad_next: Tensor,
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """Gradients of layer ``t``'s local energy plus ``h^(t+1) . grad_next`` with
+        respect to ``h^(t)`` (every node) and the edge vectors, and that energy."""
+        if hasattr(self.core.atomic, "layer"):
+            dtype = self.core.energy_shift.dtype
+            vec = edge_vec.to(dtype).detach().requires_grad_(True)
+            h_in = h.to(dtype).detach().requires_grad_(t > 0)
+            h_next, energy = self._layer(t, h_in, species, vec, edge_index, nlocal)
+            total = energy.sum()
+            if grad_next.numel() > 0:
+                total = total + (h_next * grad_next.to(dtype)).sum()
+            inputs = [vec, h_in] if t > 0 else [vec]
+            grads = torch.autograd.grad([total], inputs, allow_unused=True)
+            g_vec = grads[0]
+            g_vec = torch.zeros_like(vec) if g_vec is None else g_vec
+            g_h = torch.zeros_like(h_in)
+            if t > 0:
+                g = grads[1]
+                if g is not None:
+                    g_h = g
+            return g_h.to(torch.float64), g_vec.to(torch.float64), energy.detach().to(torch.float64)
+        raise RuntimeError(f"mp_backward: the {self.model_type} model has no per-layer path")
+
 
 def _check_against_eager(model: AtomisticModel, scripted: torch.jit.ScriptModule) -> float:
     """Largest |difference| of energies/gradients, scripted vs eager, on a random cluster;
     for a local model also the graph the plugin builds (each neighbour replaced by a
-    proxy node of its species), which is exact only when the receptive field is r_cut."""
+    proxy node of its species), which is exact only when the receptive field is r_cut;
+    for a model with a per-layer path that path over two domains exchanging features
+    (:func:`~geodl.deploy._layers.check_layer_path`)."""
     gen = torch.Generator().manual_seed(0)
     n = 16
     pos = torch.rand(n, 3, generator=gen, dtype=torch.float64) * 1.2 * model.r_cut
@@ -140,6 +232,16 @@ def _check_against_eager(model: AtomisticModel, scripted: torch.jit.ScriptModule
                 "receptive_field (e.g. layers * r_cut)."
             )
         diff = max(diff, local)
+    if int(scripted.mp_layers) > 0:
+        layered = check_layer_path(scripted, species, pos, model.r_cut)
+        if not layered <= tol:
+            raise RuntimeError(
+                f"deploy: the per-layer path of the {model.config.type!r} model (mp_forward / "
+                f"mp_backward, LAMMPS's exchange mode) differs from its one-shot energies and "
+                f"gradients by {layered:.3g} (tolerance {tol:.3g}); this is a bug in the "
+                "family's embed / layer methods."
+            )
+        diff = max(diff, layered)
     return diff
 
 
@@ -212,6 +314,8 @@ def metadata_of(module: torch.jit.ScriptModule) -> dict[str, Any]:
     meta["type_map"] = list(meta["type_map"])
     meta["r_cut"] = float(module.r_cut)
     meta["receptive_field"] = float(module.receptive_field)
+    meta["mp_layers"] = int(getattr(module, "mp_layers", 0))  # format 1 files have none
+    meta["mp_widths"] = [int(w) for w in getattr(module, "mp_widths", [])]
     return meta
 
 

@@ -33,6 +33,14 @@ def test_unknown_family_lists_valid_ones() -> None:
         lammps_speed.run(families=["nope"])
 
 
+def test_pair_modes_are_checked_and_peak_memory_parsed() -> None:
+    with pytest.raises(ValueError, match="Valid pair modes: exchange, shell"):
+        lammps_speed.run(families=["equivariant"], pair_modes=["fast"])
+    report = "\tMaximum resident set size (kbytes): 2048\n\tExit status: 0\n"
+    assert lammps_speed._peak_rss_mb(report) == 2.0
+    assert lammps_speed._peak_rss_mb("") is None
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(bool(lammps_missing()), reason=lammps_missing() or "-")
 def test_quick_run_writes_rows_and_plot(tmp_path: Path) -> None:

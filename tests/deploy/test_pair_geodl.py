@@ -1,7 +1,9 @@
 """``pair_style geodl`` in LAMMPS (geodl/deploy/lammps/pair_geodl.cpp) against the ASE
 calculator: energies, forces, pressure, per-atom energies and virials on orthogonal and
-triclinic cells, a slab and a cluster; newton on/off; 1, 2 and 4 MPI ranks; both the
-local (se_e2_a) and the ghost-shell (message passing) modes; NVE."""
+triclinic cells, a slab and a cluster; newton on/off; 1, 2 and 4 MPI ranks; the local
+(se_e2_a), exchange (equivariant: node features exchanged between layers, the default)
+and ghost-shell (``pair_style geodl shell``; a message-passing family without a
+per-layer path) modes; format 1 files; NVE."""
 
 from __future__ import annotations
 
@@ -54,13 +56,16 @@ $(pyz:%.17g)" append results.txt screen no
 undump d
 """
 
-# (structure, newton, pair_style): chunk 7 splits the local atoms into many model calls
+# (structure, newton, pair_style): chunk 7 splits the local atoms into many model calls;
+# "shell" is the full ghost shell of message passing (no effect on a local model)
 CASES = [(tag, newton, "geodl") for tag in structures() for newton in ("on", "off")]
 CASES += [("tric", "off", "geodl chunk 7")]
+CASES += [("tric", "on", "geodl shell"), ("slab", "off", "geodl shell")]
+CASES += [("cluster", "on", "geodl shell chunk 9")]
 
 
 def _key(tag: str, newton: str, style: str) -> str:
-    return f"{tag}_{newton}" + ("_chunk" if "chunk" in style else "")
+    return "_".join([tag, newton, *style.split()[1:]])
 
 
 def _script(model: Path, cwd: Path) -> str:
@@ -175,11 +180,16 @@ def test_log_names_the_mode(runs: tuple) -> None:
     deployed, by_ranks = runs
     log = (by_ranks[2].cwd / "log.lammps").read_text()
     assert "pair_style geodl:" in log
-    if deployed.model.receptive_field > deployed.model.r_cut:
-        assert "message passing: ghost shell over the receptive field" in log
-        assert "ghost cutoff set to" in log
+    if deployed.model.receptive_field <= deployed.model.r_cut:
+        assert "local model: edges from owned atoms" in log
+        assert "(the exchange / shell keyword has no effect)" in log
+        return
+    assert "message passing: ghost shell over the receptive field\n" in log  # "shell" cases
+    assert "ghost cutoff set to" in log
+    if hasattr(deployed.model.core.atomic, "layer"):
+        assert "node features exchanged between layers" in log
     else:
-        assert "local: edges from owned atoms" in log
+        assert "(the model file has no per-layer path)" in log
 
 
 NVE = """
@@ -205,9 +215,16 @@ def _thermo(log: str) -> np.ndarray:
     return np.array([[float(v) for v in line.split()] for line in block.splitlines()[1:] if line])
 
 
+@pytest.mark.parametrize("family", ["se_e2_a", "equivariant"])
 def test_nve_conserves_energy_like_the_ase_route(
-    lammps_bin: Path, se_model: Deployed, tmp_path: Path
+    lammps_bin: Path, family: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    """100 steps of NVE on 2 ranks (equivariant: exchange mode) follow ASE's velocity
+    Verlet with the same model."""
+    if family == "se_e2_a":
+        deployed: Deployed = request.getfixturevalue("se_model")
+    else:
+        deployed = family_model(family, request.getfixturevalue("tmp_path_factory"))
     steps = 100
     atoms = cuau_cell(seed=3)
     rng = np.random.default_rng(0)
@@ -217,7 +234,7 @@ def test_nve_conserves_energy_like_the_ase_route(
     write_data(atoms, tmp_path / "nve.data", velocities=True)
     run = run_lammps(
         lammps_bin,
-        NVE.format(data=tmp_path / "nve.data", model=se_model.pth, steps=steps),
+        NVE.format(data=tmp_path / "nve.data", model=deployed.pth, steps=steps),
         tmp_path,
         nprocs=2,
     )
@@ -225,7 +242,7 @@ def test_nve_conserves_energy_like_the_ase_route(
     lmp = _thermo((tmp_path / "log.lammps").read_text())
     assert lmp.shape == (steps + 1, 4)
 
-    atoms.calc = GeoDLCalculator(se_model.model, dtype="float64")
+    atoms.calc = GeoDLCalculator(deployed.model, dtype="float64")
     dyn = VelocityVerlet(atoms, timestep=1.0 * units.fs)
     ref = [atoms.get_total_energy()]
     for _ in range(steps):

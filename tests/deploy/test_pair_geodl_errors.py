@@ -60,7 +60,10 @@ CASES = {
     "null_type_with_atoms": ("{model} Cu NULL", "mapped to NULL in pair_coeff"),
     "cutoff_above_half_box": ("{model} Cu Au", "larger than half the periodic box width"),
     "units_real": ("{model} Cu Au", "requires 'units metal'"),
-    "style_arguments": ("{model} Cu Au", "pair_style geodl: unknown argument '5.0'"),
+    "style_arguments": (
+        "{model} Cu Au",
+        "pair_style geodl: unknown argument '5.0'; valid keywords: 'exchange'",
+    ),
 }
 
 

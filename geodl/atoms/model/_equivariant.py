@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import torch
+from e3nn import o3
 from torch import Tensor, nn
 
 from geodl.atoms.model._equivariant_config import EquivariantConfig
@@ -97,6 +98,8 @@ class Equivariant(nn.Module):
             last = t == c.layers - 1
             irreps.append(f"{c.channels}x0e" if last else hidden_irreps(c.channels, hidden_l))
         self.irreps_per_layer = irreps[1:]
+        #: feature widths of h_0 ... h_L (the per-layer path of deployment)
+        self.layer_widths = [int(o3.Irreps(ir).dim) for ir in irreps]
         self.interactions = nn.ModuleList(
             InteractionBlock(
                 irreps[t],
@@ -162,6 +165,61 @@ class Equivariant(nn.Module):
             )
             out.append(h)
         return out
+
+    @torch.jit.export
+    def embed(self, species: Tensor) -> Tensor:
+        """Node features :math:`h^{(0)}` ``(N, channels)``: a function of the species only."""
+        attrs = nn.functional.one_hot(species, self.num_types).to(self.embedding.weight.dtype)
+        return self.embedding(attrs)
+
+    @torch.jit.export
+    def layer(
+        self, t: int, h: Tensor, species: Tensor, edge_vec: Tensor, edge_index: Tensor, n_out: int
+    ) -> tuple[Tensor, Tensor]:
+        r"""Layer ``t`` alone: :math:`h^{(t+1)}` and the readout
+        :math:`\mathrm{Readout}_t(h^{(t+1)}|_{0e})` of the first ``n_out`` nodes.
+
+        :meth:`forward` is :meth:`embed` followed by ``layer(t, ...)`` for ``t = 0 ...
+        layers - 1`` with ``n_out = N``, the readouts summed. With ``n_out < N`` only the
+        rows of the nodes ``0 ... n_out - 1`` are computed, which must hold every edge
+        centre: what an MD engine needs for the atoms it owns when the other nodes'
+        features come from elsewhere (LAMMPS's per-layer ghost exchange).
+
+        Shapes
+        ------
+        ``h (N, layer_widths[t])``, ``species (N,)``, ``edge_vec (E, 3)``, ``edge_index
+        (2, E)`` -> ``(n_out, layer_widths[t + 1])``, ``(n_out,)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from geodl.atoms import EquivariantConfig
+        >>> fam = Equivariant(EquivariantConfig(type_map=["H"], r_cut=3.0, channels=4,
+        ...                                     l_max=1, radial_mlp=(8,), readout_mlp=(4,)))
+        >>> s, v = torch.zeros(2, dtype=torch.long), torch.tensor([[1.0, 0, 0], [-1.0, 0, 0]])
+        >>> ei = torch.tensor([[0, 1], [1, 0]])
+        >>> h1, e0 = fam.layer(0, fam.embed(s), s, v, ei, 2)
+        >>> h2, e1 = fam.layer(1, h1, s, v, ei, 2)
+        >>> fam.layer_widths, h1.shape, bool(torch.allclose(e0 + e1, fam(s, v, ei)))
+        ([4, 16, 4], torch.Size([2, 16]), True)
+        """
+        attrs, sh, basis, env = self._edges(species, edge_vec)
+        center, neighbor = edge_index[0], edge_index[1]
+        out = h
+        found = False
+        for i, block in enumerate(self.interactions):
+            if i == t:
+                avg = self.avg_num_neighbors
+                out = block(h, attrs, species, sh, basis, env, center, neighbor, avg, n_out)
+                found = True
+        if not found:
+            n = len(self.interactions)
+            raise RuntimeError(f"Equivariant.layer: no layer {t}; valid layers are 0 to {n - 1}")
+        energy = torch.zeros(0, dtype=out.dtype, device=out.device)
+        for i, readout in enumerate(self.readouts):
+            if i == t:
+                energy = readout(out[:, : self.channels])
+        return out, energy
 
     def forward(self, species: Tensor, edge_vec: Tensor, edge_index: Tensor) -> Tensor:
         attrs, sh, basis, env = self._edges(species, edge_vec)

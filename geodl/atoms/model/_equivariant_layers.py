@@ -173,7 +173,10 @@ class InteractionBlock(nn.Module):
     the Bessel basis (times the envelope), :math:`\bar n` the mean neighbour count of the
     training data, :math:`\mathcal B_\nu` the product basis of correlation order
     :math:`\nu` (:class:`ProductBasis`, identity for :math:`\nu = 1`) and
-    :math:`W_{t}` a linear map per species.
+    :math:`W_{t}` a linear map per species. Row :math:`i` of the output depends on
+    :math:`h_i` and on :math:`h_j` over the edges :math:`i \to j` only; ``n_out >= 0``
+    computes the first ``n_out`` rows alone (every edge centre must be among them), as
+    the per-layer LAMMPS path does for the atoms a rank owns.
 
     Parameters
     ----------
@@ -197,7 +200,8 @@ class InteractionBlock(nn.Module):
     ------
     ``h (N, dim irreps_in)``, ``attrs (N, num_types)`` (one-hot), ``species (N,)``,
     ``sh (E, dim irreps_sh)``, ``basis (E, num_basis)``, ``envelope (E,)``,
-    ``center, neighbor (E,)`` -> ``(N, dim irreps_out)``.
+    ``center, neighbor (E,)`` -> ``(N, dim irreps_out)`` (``(n_out, dim irreps_out)``
+    for ``n_out >= 0``).
 
     Symmetry
     --------
@@ -270,13 +274,15 @@ class InteractionBlock(nn.Module):
         center: Tensor,
         neighbor: Tensor,
         avg_num_neighbors: Tensor,
+        n_out: int = -1,
     ) -> Tensor:
+        n = h.shape[0] if n_out < 0 else n_out  # rows 0..n-1 hold every centre
         x = self.linear_up(h).index_select(0, neighbor)
         msg = self.conv(x, sh, self.radial(basis, envelope))
-        agg = torch.zeros(h.shape[0], msg.shape[1], dtype=msg.dtype, device=msg.device)
+        agg = torch.zeros(n, msg.shape[1], dtype=msg.dtype, device=msg.device)
         agg = agg.index_add(0, center, msg) / avg_num_neighbors
-        a = self.products(self.linear_down(agg), species)
-        return self.gate(self.linear_out(a)) + self.skip(h, attrs)
+        a = self.products(self.linear_down(agg), species[:n])
+        return self.gate(self.linear_out(a)) + self.skip(h[:n], attrs[:n])
 
 
 class ProductBasis(nn.Module):

@@ -86,8 +86,11 @@ std::string LAMMPS_NS::geodl_load_backend(GeoDLBackend &b)
   b.close = (void (*)(void *)) sym("geodl_model_close");
   b.meta = (decltype(b.meta)) sym("geodl_model_meta");
   b.compute = (decltype(b.compute)) sym("geodl_model_compute");
+  b.mp_info = (decltype(b.mp_info)) sym("geodl_model_mp_info");
+  b.mp_forward = (decltype(b.mp_forward)) sym("geodl_model_mp_forward");
+  b.mp_backward = (decltype(b.mp_backward)) sym("geodl_model_mp_backward");
   if (!b.abi || !b.torch_version || !b.set_num_threads || !b.get_num_threads || !b.open ||
-      !b.close || !b.meta || !b.compute)
+      !b.close || !b.meta || !b.compute || !b.mp_info || !b.mp_forward || !b.mp_backward)
     return path + " lacks geodl backend symbols (a stale or foreign file)";
   if (b.abi() != GEODL_BACKEND_ABI)
     return path + " speaks backend interface " + std::to_string(b.abi()) + ", this plugin " +

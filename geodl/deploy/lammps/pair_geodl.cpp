@@ -6,7 +6,7 @@
    gives an ERROR line instead of a failed plugin load or a crash.
 
    Input lines:
-     pair_style geodl
+     pair_style geodl [exchange | shell] [chunk N]
      pair_coeff * * model.pth Cu Au      (one element or NULL per atom type)
 
    Scheme. The deployed model gives, for a graph of nodes (local + ghost atoms) and
@@ -16,11 +16,28 @@
    per-atom virial split half and half between i and j. Forces on ghosts are summed
    into their owners by reverse communication (LAMMPS's with newton on, ours with
    newton off), so results do not depend on the number of ranks.
-   Local models (receptive field = r_cut): edges from local centres only.
-   Message passing (receptive field > r_cut): a ghost shell as wide as the receptive
-   field, and edges among all local and ghost atoms (ghost neighbour lists); atoms near
-   the outer face of the shell have truncated neighbourhoods, but nothing that far from
-   every local atom can reach a local energy within the receptive field. */
+   Three modes (set_mode):
+   LOCAL, models whose receptive field is r_cut: edges from local centres only, in
+   chunks of `chunk` centres, each neighbour replaced by a proxy node of its species.
+   EXCHANGE, the default for message-passing models with a per-layer path (format 2
+   files of families that expose their layers; pair_geodl_exchange.cpp): the usual
+   r_cut + skin ghost shell and edges from local centres only. Layer t maps the node
+   features h_t to h_t+1 of the local atoms (model's mp_forward, no autograd graph);
+   forward communication copies each owner's row of h_t+1 into its ghost copies
+   (features are translation invariant: periodic images get the same row), and the
+   local atoms' energies are summed over the layers. Backward from the last layer
+   (mp_backward recomputes layer t with gradients and gives its energies: the last
+   layer never runs forward alone): dE/dh_t of every node; reverse communication sums
+   the ghost rows into their owners, which is dE/dh_t for layer t-1; the edge gradients
+   of all layers are summed, then go to forces and virial as above. Centres are
+   processed in chunks of `chunk` atoms, so memory is bounded whatever the system size.
+   SHELL (`pair_style geodl shell`, or a model without a per-layer path): a ghost shell
+   as wide as the receptive field, and edges among all local and ghost atoms (ghost
+   neighbour lists) evaluated at once; atoms near the outer face of the shell have
+   truncated neighbourhoods, but nothing that far from every local atom can reach a
+   local energy within the receptive field. Exact too, but the shell holds several
+   times more atoms than the rank owns.
+   Reverse communication moves forces (newton off) or feature gradients (comm_width). */
 
 #include "pair_geodl.h"
 
@@ -46,6 +63,7 @@ using namespace LAMMPS_NS;
 
 namespace {
 constexpr int ERRLEN = 4096;
+constexpr int MAX_LAYERS = 64;    // message-passing layers the plugin accepts
 }
 
 /* ---------------------------------------------------------------------- */
@@ -58,6 +76,7 @@ PairGeoDL::PairGeoDL(LAMMPS *lmp) : Pair(lmp)
   manybody_flag = 1;
   no_virial_fdotr_compute = 1;
   centroidstressflag = CENTROID_NOTAVAIL;
+  comm_forward = 0;
   comm_reverse = 9;
   comm_reverse_off = 9;
 
@@ -97,17 +116,24 @@ void PairGeoDL::allocate()
 
 void PairGeoDL::settings(int narg, char **arg)
 {
-  // pair_style geodl [chunk N]
+  // pair_style geodl [exchange | shell] [chunk N]
+  request = AUTO;
   int iarg = 0;
   while (iarg < narg) {
     if (strcmp(arg[iarg], "chunk") == 0 && iarg + 1 < narg) {
       chunk = utils::inumeric(FLERR, arg[iarg + 1], false, lmp);
       if (chunk < 1) error->all(FLERR, "pair_style geodl: chunk must be >= 1, got {}", chunk);
       iarg += 2;
+    } else if (strcmp(arg[iarg], "exchange") == 0 || strcmp(arg[iarg], "shell") == 0) {
+      request = arg[iarg][0] == 'e' ? WANT_EXCHANGE : WANT_SHELL;
+      iarg += 1;
     } else {
       error->all(FLERR,
-                 "pair_style geodl: unknown argument '{}'; the only keyword is 'chunk N' "
-                 "(atoms per model call); the model goes in pair_coeff * * model.pth Cu Au",
+                 "pair_style geodl: unknown argument '{}'; valid keywords: 'exchange' "
+                 "(message passing: node features exchanged between layers, the default), "
+                 "'shell' (message passing: one ghost shell over the receptive field), "
+                 "'chunk N' (atoms per model call, default 4096); the model goes in "
+                 "pair_coeff * * model.pth Cu Au",
                  arg[iarg]);
     }
   }
@@ -130,14 +156,18 @@ void PairGeoDL::coeff(int narg, char **arg)
   if (model) backend.close(model);
   model = backend.open(arg[2], err, ERRLEN);
   if (!model) error->all(FLERR, "pair_coeff geodl: {}", err);
+  model_file = arg[2];
   char names[ERRLEN], info[ERRLEN];
-  int format_version = 0;
   if (backend.meta(model, &r_cut, &receptive_field, &format_version, names, ERRLEN, info,
                    ERRLEN, err, ERRLEN))
     error->all(FLERR, "pair_coeff geodl: {}", err);
   type_map.clear();
   for (const auto &line : utils::split_lines(names)) type_map.push_back(line);
-  ghost_mode = receptive_field > r_cut * (1.0 + 1e-12);
+  mp_widths.assign(MAX_LAYERS + 1, 0);
+  if (backend.mp_info(model, &mp_layers, mp_widths.data(), (int) mp_widths.size(), err, ERRLEN))
+    error->all(FLERR, "pair_coeff geodl: {}", err);
+  mp_widths.resize(mp_layers > 0 ? mp_layers + 1 : 0);
+  logged_mode = -1;
 
   std::string known;
   for (const auto &t : type_map) known += (known.empty() ? "" : " ") + t;
@@ -170,11 +200,8 @@ void PairGeoDL::coeff(int narg, char **arg)
 
   if (comm->me == 0) {
     utils::logmesg(lmp, "pair_style geodl: {} from {}\n", info, arg[2]);
-    utils::logmesg(lmp, "  r_cut {} A, receptive field {} A ({}), species {}\n", r_cut,
-                   receptive_field,
-                   ghost_mode ? "message passing: ghost shell over the receptive field"
-                              : "local: edges from owned atoms",
-                   known);
+    utils::logmesg(lmp, "  r_cut {} A, receptive field {} A, species {}\n", r_cut,
+                   receptive_field, known);
   }
   // torch threads: honour OMP_NUM_THREADS, else one per rank when running in parallel
   if (!std::getenv("OMP_NUM_THREADS") && comm->nprocs > 1) backend.set_num_threads(1);
@@ -192,11 +219,17 @@ void PairGeoDL::init_style()
                "'units {}'",
                update->unit_style);
   if (!model) error->all(FLERR, "pair_style geodl: no model; add pair_coeff * * model.pth ...");
+  set_mode();
   int flags = NeighConst::REQ_FULL;
-  if (ghost_mode) flags |= NeighConst::REQ_GHOST;
+  if (mode == SHELL) flags |= NeighConst::REQ_GHOST;
   neighbor->add_request(this, flags);
-  ghostneigh = ghost_mode ? 1 : 0;
-  if (ghost_mode) {
+  ghostneigh = mode == SHELL ? 1 : 0;
+  // exchanged rows: h_1 ... h_L-1 forward, their gradients (or forces + virials) reverse
+  comm_forward = 0;
+  if (mode == EXCHANGE)
+    for (int t = 1; t < mp_layers; t++) comm_forward = std::max(comm_forward, mp_widths[t]);
+  comm_reverse = comm_reverse_off = std::max(9, comm_forward);
+  if (mode == SHELL) {
     // every atom within the receptive field of an owned atom must be a ghost here
     const double need = receptive_field + neighbor->skin;
     if (comm->cutghostuser < need) {
@@ -273,13 +306,16 @@ void PairGeoDL::build_graph(int c0, int c1)
   const double rc2 = r_cut * r_cut;
   const int ncentres = c1 - c0;
   const int64_t nspecies = (int64_t) type_map.size();
+  const bool atoms_as_nodes = mode != LOCAL;
   edge_i.clear();
   edge_j.clear();
   edge_vec.clear();
   node_of_i.clear();
   node_of_j.clear();
+  edge_start.clear();
   for (int ii = c0; ii < c1; ii++) {
     const int i = ilist[ii];
+    edge_start.push_back(edge_i.size());
     const int *jl = firstneigh[i];
     for (int jj = 0; jj < numneigh[i]; jj++) {
       const int j = jl[jj] & NEIGHMASK;
@@ -287,17 +323,18 @@ void PairGeoDL::build_graph(int c0, int c1)
       if (dx * dx + dy * dy + dz * dz >= rc2) continue;
       edge_i.push_back(i);
       edge_j.push_back(j);
-      node_of_i.push_back(ghost_mode ? i : ii - c0);
-      node_of_j.push_back(ghost_mode ? j : ncentres + atom_species[j]);
+      node_of_i.push_back(atoms_as_nodes ? i : ii - c0);
+      node_of_j.push_back(atoms_as_nodes ? j : ncentres + atom_species[j]);
       edge_vec.push_back(dx);
       edge_vec.push_back(dy);
       edge_vec.push_back(dz);
     }
   }
   const size_t nedges = edge_i.size();
+  edge_start.push_back(nedges);
   edge_index.resize(2 * nedges);
   std::copy(node_of_i.begin(), node_of_i.end(), edge_index.begin());
-  if (!ghost_mode) {
+  if (!atoms_as_nodes) {
     // centre nodes are numbered in ilist order within the chunk
     node_species.resize(ncentres + nspecies);
     for (int ii = c0; ii < c1; ii++) node_species[ii - c0] = atom_species[ilist[ii]];
@@ -311,7 +348,7 @@ void PairGeoDL::build_graph(int c0, int c1)
 void PairGeoDL::evaluate(int64_t nnodes, int ncount, const int *centre_atom)
 {
   const int64_t nedges = (int64_t) edge_i.size();
-  const int64_t *species = ghost_mode ? atom_species.data() : node_species.data();
+  const int64_t *species = mode == SHELL ? atom_species.data() : node_species.data();
   dedge.resize(3 * nedges);
   atomic.resize(ncount);
   double energy = 0.0;
@@ -327,7 +364,13 @@ void PairGeoDL::evaluate(int64_t nnodes, int ncount, const int *centre_atom)
   if (eflag_global) eng_vdwl += energy;
   if (eflag_atom)
     for (int k = 0; k < ncount; k++) eatom[centre_atom[k]] += atomic[k];
-  for (int64_t e = 0; e < nedges; e++) {
+  tally_edges(0, (size_t) nedges);
+}
+
+// Forces and virial of the edges e0..e1 from their gradients dedge.
+void PairGeoDL::tally_edges(size_t e0, size_t e1)
+{
+  for (size_t e = e0; e < e1; e++) {
     const double *g = &dedge[3 * e], *r = &edge_vec[3 * e];
     const int i = edge_i[e], j = edge_j[e];
     for (int k = 0; k < 3; k++) {
@@ -360,7 +403,9 @@ void PairGeoDL::compute(int eflag, int vflag)
   if (comm_virial) vbuf.assign(6 * (size_t) nall, 0.0);
   for (double &w : wsum) w = 0.0;
 
-  if (ghost_mode) {
+  if (mode == EXCHANGE) {
+    compute_exchange(nall, nlocal);
+  } else if (mode == SHELL) {
     // the whole shell at once: energies of local atoms (indices < nlocal) only
     build_graph(0, list->inum + list->gnum);
     identity.resize(nlocal);
@@ -398,6 +443,7 @@ void PairGeoDL::finish_forces(int nall, int nlocal)
 // newton off: LAMMPS does not reverse-communicate, so sum ghost terms ourselves.
 void PairGeoDL::reverse_ghost_terms(int nlocal)
 {
+  comm_width = 0;    // reverse comm moves forces (and virials)
   comm->reverse_comm(this);
   double **f = atom->f;
   for (int i = 0; i < nlocal; i++)
@@ -405,28 +451,6 @@ void PairGeoDL::reverse_ghost_terms(int nlocal)
   if (comm_virial)
     for (int i = 0; i < nlocal; i++)
       for (int k = 0; k < 6; k++) vatom[i][k] += vbuf[6 * i + k];
-}
-
-int PairGeoDL::pack_reverse_comm(int n, int first, double *buf)
-{
-  int m = 0;
-  for (int i = first; i < first + n; i++) {
-    for (int k = 0; k < 3; k++) buf[m++] = fbuf[3 * i + k];
-    if (comm_virial)
-      for (int k = 0; k < 6; k++) buf[m++] = vbuf[6 * i + k];
-  }
-  return m;
-}
-
-void PairGeoDL::unpack_reverse_comm(int n, int *list_, double *buf)
-{
-  int m = 0;
-  for (int ii = 0; ii < n; ii++) {
-    const int j = list_[ii];
-    for (int k = 0; k < 3; k++) fbuf[3 * j + k] += buf[m++];
-    if (comm_virial)
-      for (int k = 0; k < 6; k++) vbuf[6 * j + k] += buf[m++];
-  }
 }
 
 double PairGeoDL::memory_usage()
@@ -439,7 +463,7 @@ double PairGeoDL::memory_usage()
   bytes += (double) (edge_vec.capacity() + dedge.capacity() + atomic.capacity() +
                      fbuf.capacity() + vbuf.capacity()) *
       sizeof(double);
-  return bytes;
+  return bytes + exchange_memory();
 }
 
 /* ---------------------------------------------------------------------- */
