@@ -178,7 +178,8 @@ def main() -> None:
             data = work / f"cuau_{len(atoms)}.data"
             ase.io.write(data, atoms, format="lammps-data", specorder=TYPE_MAP, masses=True)
             for r in args.ranks:
-                g = _run_lammps(geodl_model, data, r, args.steps, args.warmup, None, 0)
+                point = {"steps": args.steps, "warmup": args.warmup, "chunk": None, "seed": 0}
+                g = _run_lammps(geodl_model, data, r, point, None)
                 rows[f"geodl N={len(atoms)} np={r}"] = g
                 for name, path in dp_models.items():
                     d = _run_deepmd(args.deepmd_venv, path, data, r, args.steps, args.warmup)
