@@ -158,8 +158,7 @@ def _overrides(system: str, quick: bool, max_labels: int, threads: int) -> list[
 
 
 _COMMITTEE_KEYS = ("committee_valid_forces_rmse", "committee_fixed_valid_forces_rmse")
-_COPIED_KEYS = ("accurate", "candidate", "failed", "trust_lo", "trust_hi", "pool_lo", "n_pool")
-_COPIED_KEYS += ("labels_added", "committee_cut_short")
+_COPIED_KEYS = "accurate candidate failed trust_lo trust_hi pool_lo n_pool labels_added".split()
 
 
 def _curve(out: Path, summary: dict[str, Any], test: Any) -> list[dict[str, Any]]:
@@ -171,7 +170,7 @@ def _curve(out: Path, summary: dict[str, Any], test: Any) -> list[dict[str, Any]
         path = out / f"iter_{rec['iteration']:03d}" / "member_0" / "model.pt"
         m = evaluate(load_model(path), test)
         meV = {f"{k}_meV_A": 1e3 * rec[k] for k in _COMMITTEE_KEYS}
-        copied = {k: rec[k] for k in _COPIED_KEYS}
+        copied = {k: rec.get(k) for k in [*_COPIED_KEYS, "committee_cut_short"]}
         rows.append(
             {
                 "iteration": rec["iteration"],
