@@ -230,6 +230,22 @@ def _deviation_stats(dev: np.ndarray) -> dict[str, float]:
     }
 
 
+def _pool(dev: np.ndarray, classes: np.ndarray, rate: float, budget: int) -> tuple[Any, bool]:
+    """The frames the pick chooses from, and whether they are the failed-frame fallback.
+
+    At least twice the frames the iteration may label, so the pick has a choice and an
+    iteration whose window is empty still labels its share (DP-GEN2's ``numb_candi_f``);
+    when nothing is in the window even at low temperature, the least uncertain half of
+    the failed frames."""
+    pool, _ = candidate_pool(dev, classes, rate, minimum=2 * budget)
+    if pool.size == 0 and budget > 0 and bool((classes == FAILED).any()):
+        failed = np.flatnonzero(classes == FAILED)
+        failed = failed[np.isfinite(dev[failed])]
+        pool = failed[np.argsort(dev[failed])][: max(1, failed.size // 2)]
+        return pool, pool.size > 0
+    return pool, False
+
+
 def explore_stage(
     run: Any,
     d: Path,
@@ -272,16 +288,7 @@ def explore_stage(
             f"  iteration {it}: no candidate, {n_fail}/{n_total} frames failed; restarting the "
             "MD at half the temperatures and time step"
         )
-    # at least twice the frames the iteration may label, so the pick has a choice and an
-    # iteration whose window is empty still labels its share (DP-GEN2's numb_candi_f)
-    pool, _ = candidate_pool(dev, classes, ex.candidate_rate, minimum=2 * budget)
-    fallback = False
-    if pool.size == 0 and n_fail > 0 and budget > 0:
-        # nothing in the window even at low temperature: the least uncertain failed frames
-        failed = np.flatnonzero(classes == FAILED)
-        failed = failed[np.isfinite(dev[failed])]
-        pool = failed[np.argsort(dev[failed])][: max(1, failed.size // 2)]
-        fallback = pool.size > 0
+    pool, fallback = _pool(dev, classes, ex.candidate_rate, budget)
     picked: list[Atoms] = []
     if pool.size and budget > 0:
         fp = structure_fingerprints(

@@ -41,6 +41,9 @@ __all__ = [
 #: Epochs of a run with neither ``training.epochs`` nor a time budget.
 DEFAULT_EPOCHS = 200
 
+#: Epochs of a run under a time budget and no ``training.epochs``: the budget ends it.
+BUDGET_EPOCHS = 10**9
+
 #: Seeds: what NumPy's and torch's generators both accept.
 _SEED = dict(kind="int", low=0, high=2**32 - 1)
 _COUNT = dict(kind="int", low=1, high=10**9)
@@ -241,7 +244,7 @@ class TrainingConfig:
         """
         if self.epochs is not None:
             return int(self.epochs)
-        return int(_COUNT["high"]) if self.max_time is not None else DEFAULT_EPOCHS
+        return BUDGET_EPOCHS if self.max_time is not None else DEFAULT_EPOCHS
 
     def __post_init__(self) -> None:
         validate_fields(self, "training.")

@@ -65,7 +65,7 @@ def test_any_values_load_or_raise_input_error(pairs: list[tuple[str, Any]]) -> N
     t = cfg.training
     for value in (t.lr, t.lr_final, t.max_time, t.grad_clip, t.checkpoint_every_s):
         assert value is None or (math.isfinite(value) and value > 0)
-    assert t.epochs >= 1 and t.batch_size >= 1
+    assert (t.epochs is None or t.epochs >= 1) and t.epoch_limit() >= 1 and t.batch_size >= 1
     assert t.num_threads is None or t.num_threads >= 0
 
 
