@@ -70,8 +70,8 @@ SYSTEMS: dict[str, dict[str, Any]] = {
             "md_steps": 400,
             "sample_every": 20,
             "per_iteration": 30,
-            "epochs": 150,
-            "warm_epochs": 20,
+            "epochs": 100000,  # members train for their share of the time
+            "warm_epochs": 100000,
             "final_epochs": 100000,
             "final_share": 0.35,
         },
