@@ -22,6 +22,7 @@ under ``out`` (default ``bench-active-learning``).
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
@@ -141,8 +142,6 @@ def _data(system: str, cache: Path, quick: bool) -> tuple[list, list, list, Path
 
 
 def _overrides(system: str, quick: bool, max_labels: int, threads: int) -> list[str]:
-    import json
-
     spec = SYSTEMS[system]
     model = {**spec["model"], **(_QUICK["model"] if quick else {})}
     explore = {**spec["explore"], "max_labels": max_labels, **(_QUICK["explore"] if quick else {})}
@@ -158,7 +157,8 @@ def _overrides(system: str, quick: bool, max_labels: int, threads: int) -> list[
 
 
 _COMMITTEE_KEYS = ("committee_valid_forces_rmse", "committee_fixed_valid_forces_rmse")
-_COPIED_KEYS = "accurate candidate failed trust_lo trust_hi pool_lo n_pool labels_added".split()
+_COPIED_KEYS = ["accurate", "candidate", "failed", "trust_lo", "trust_hi", "pool_lo", "n_pool"]
+_COPIED_KEYS += ["labels_added", "committee_cut_short"]
 
 
 def _curve(out: Path, summary: dict[str, Any], test: Any) -> list[dict[str, Any]]:
@@ -170,7 +170,7 @@ def _curve(out: Path, summary: dict[str, Any], test: Any) -> list[dict[str, Any]
         path = out / f"iter_{rec['iteration']:03d}" / "member_0" / "model.pt"
         m = evaluate(load_model(path), test)
         meV = {f"{k}_meV_A": 1e3 * rec[k] for k in _COMMITTEE_KEYS}
-        copied = {k: rec.get(k) for k in [*_COPIED_KEYS, "committee_cut_short"]}
+        copied = {k: rec.get(k) for k in _COPIED_KEYS}
         rows.append(
             {
                 "iteration": rec["iteration"],
@@ -218,8 +218,6 @@ def _baseline_process(
 ) -> None:
     """The baseline in its own process (``side_by_side``): trains, writes
     ``out/model.pt`` and ``out/baseline.json``."""
-    import json
-
     import ase.io
     import torch
 
@@ -299,8 +297,6 @@ def _start_baseline_process(
 
 
 def _baseline_from_process(out: Path, base: list, test: Any) -> tuple[str, dict[str, Any]]:
-    import json
-
     from geodl.atoms.model import load_model
     from geodl.atoms.train import evaluate
 

@@ -141,6 +141,7 @@ class _Run:
         self.log = log
         self.clock = _Clock(out / "state.json")
         self.train_deadline = self.deadline = float("inf")
+        self._n_init: int | None = None
 
     # ---------------------------------------------------------------- time budget
     def loop_time_left(self) -> float:
@@ -192,24 +193,26 @@ class _Run:
             valid[int(np.argmax(u))] = False
         return valid
 
-    def split(self, frames: list[Atoms]) -> tuple[AtomsDataset, AtomsDataset]:
-        """Train / valid sets; each frame keeps its role (a hash of its index)."""
+    def split(self, frames: list[Atoms]) -> tuple[AtomsDataset, AtomsDataset, AtomsDataset]:
+        """Train / valid sets (each frame keeps its role: a hash of its index) and the
+        fixed validation set: the valid frames of the initial set, the same at every
+        iteration, so the convergence rule compares errors measured on one set (the
+        growing validation set mixes in the new, harder frames)."""
         full = read_structures(frames)
         valid = self._valid_mask(len(full))
         idx = np.arange(len(full))
-        return full.subset(idx[~valid]), full.subset(idx[valid])
+        fixed = valid.copy()
+        fixed[self.n_init :] = False
+        if not fixed.any():  # fewer initial frames than a validation split needs
+            fixed[: min(self.n_init, len(full))] = True
+        return full.subset(idx[~valid]), full.subset(idx[valid]), full.subset(idx[fixed])
 
-    def fixed_valid(self, frames: list[Atoms]) -> AtomsDataset:
-        """The validation frames of the initial set: the same frames at every iteration,
-        so the convergence rule compares errors measured on one set (the growing
-        validation set mixes in the new, harder frames)."""
-        n_init = len(read_frames_file(self.out / "init.extxyz"))
-        full = read_structures(frames)
-        mask = self._valid_mask(len(full))
-        mask[n_init:] = False
-        if not mask.any():  # fewer initial frames than a validation split needs
-            mask[: min(n_init, len(full))] = True
-        return full.subset(np.flatnonzero(mask))
+    @property
+    def n_init(self) -> int:
+        """Number of labelled initial frames (``DIR/init.extxyz``)."""
+        if self._n_init is None:
+            self._n_init = len(read_frames_file(self.out / "init.extxyz"))
+        return self._n_init
 
     # ---------------------------------------------------------------- start
     def prepare(self, data: Any) -> None:
@@ -264,11 +267,9 @@ class _Run:
         d.mkdir(parents=True, exist_ok=True)
         frames = self.labelled_frames(it)
         self.plan_iteration(it, len(frames))
-        train, valid = self.split(frames)
+        train, valid, fixed = self.split(frames)
         previous = self.iteration_dir(it - 1) if it > 0 else None
-        committee, metrics = train_committee(
-            self, d, train, valid, previous, self.fixed_valid(frames)
-        )
+        committee, metrics = train_committee(self, d, train, valid, previous, fixed)
         if committee is None:
             return None
         self.clock.save()
@@ -340,7 +341,7 @@ class _Run:
     def final(self) -> dict[str, Any]:
         history = self.completed_iterations()
         frames = self.labelled_frames(len(history))
-        train, valid = self.split(frames)
+        train, valid, _ = self.split(frames)
         last = self.iteration_dir(len(history) - 1) if history else self.iteration_dir(0)
         start = last / "member_0" / "model.pt"
         start_model = load_model(start) if start.is_file() else None

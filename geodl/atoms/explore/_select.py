@@ -103,8 +103,8 @@ def classify(deviation: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 def candidate_pool(
     deviation: np.ndarray, classes: np.ndarray, rate: float, minimum: int = 0
-) -> tuple[np.ndarray, float]:
-    r"""Indices of the frames to pick from and the smallest deviation among them.
+) -> np.ndarray:
+    r"""Indices of the frames to pick from.
 
     The candidates of the window (``classes == CANDIDATE``); when they are fewer than
     :math:`k = \max(\lceil \rho\, n \rceil, m)` (:math:`n` explored frames,
@@ -122,20 +122,17 @@ def candidate_pool(
 
     Shapes
     ------
-    ``deviation (n,)``, ``classes (n,)`` -> ``(m,)`` indices (ascending), a float
-    (``inf`` when the pool is empty).
+    ``deviation (n,)``, ``classes (n,)`` -> ``(m,)`` indices (ascending).
 
     Examples
     --------
     >>> dev = np.array([0.01, 0.02, 0.03, 0.04, 0.5])
     >>> classes = classify(dev, 0.035, 0.1)
-    >>> pool, level = candidate_pool(dev, classes, 0.0)
-    >>> pool.tolist(), level
-    ([3], 0.04)
-    >>> pool, level = candidate_pool(dev, classes, 0.6)
-    >>> pool.tolist(), level
-    ([1, 2, 3], 0.02)
-    >>> candidate_pool(dev, classes, 0.0, minimum=2)[0].tolist()
+    >>> candidate_pool(dev, classes, 0.0).tolist()
+    [3]
+    >>> candidate_pool(dev, classes, 0.6).tolist()
+    [1, 2, 3]
+    >>> candidate_pool(dev, classes, 0.0, minimum=2).tolist()
     [2, 3]
     """
     dev = np.asarray(deviation, dtype=float)
@@ -146,8 +143,7 @@ def candidate_pool(
         accurate = np.flatnonzero(cls == ACCURATE)
         extra = accurate[np.argsort(-dev[accurate], kind="stable")][: want - pool.size]
         pool = np.sort(np.concatenate([pool, extra]))
-    level = float(dev[pool].min()) if pool.size else float("inf")
-    return pool, level
+    return pool
 
 
 def structure_fingerprints(

@@ -237,7 +237,7 @@ def _pool(dev: np.ndarray, classes: np.ndarray, rate: float, budget: int) -> tup
     iteration whose window is empty still labels its share (DP-GEN2's ``numb_candi_f``);
     when nothing is in the window even at low temperature, the least uncertain half of
     the failed frames."""
-    pool, _ = candidate_pool(dev, classes, rate, minimum=2 * budget)
+    pool = candidate_pool(dev, classes, rate, minimum=2 * budget)
     if pool.size == 0 and budget > 0 and bool((classes == FAILED).any()):
         failed = np.flatnonzero(classes == FAILED)
         failed = failed[np.isfinite(dev[failed])]

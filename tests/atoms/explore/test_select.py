@@ -34,21 +34,16 @@ def test_classify_counts_nan_as_failed() -> None:
 def test_candidate_pool_tops_up_with_the_most_uncertain_accurate_frames() -> None:
     dev = np.array([0.01, 0.05, 0.02, 0.04, 0.03, 0.5, np.nan, 0.012])
     classes = classify(dev, 0.045, 0.2)  # candidate: 0.05; failed: 0.5, nan
-    pool, level = candidate_pool(dev, classes, 0.0)
-    assert pool.tolist() == [1] and level == 0.05  # the window as it is
-    pool, level = candidate_pool(dev, classes, 0.5)  # 4 of 8 frames
-    assert pool.tolist() == [1, 2, 3, 4]  # ascending indices
-    assert level == 0.02 and 2 not in classes[pool]  # 2: failed
-    pool, _ = candidate_pool(dev, classes, 1.0)  # never a failed frame
-    assert sorted(pool.tolist()) == [0, 1, 2, 3, 4, 7]
+    assert candidate_pool(dev, classes, 0.0).tolist() == [1]  # the window as it is
+    pool = candidate_pool(dev, classes, 0.5)  # 4 of 8 frames, ascending indices
+    assert pool.tolist() == [1, 2, 3, 4] and dev[pool].min() == 0.02
+    assert 2 not in classes[pool]  # 2: failed
+    assert candidate_pool(dev, classes, 1.0).tolist() == [0, 1, 2, 3, 4, 7]  # never failed
     many = classify(np.linspace(0.05, 0.1, 10), 0.01, 1.0)  # enough candidates: no top-up
-    assert candidate_pool(np.linspace(0.05, 0.1, 10), many, 0.5)[0].size == 10
-    pool, _ = candidate_pool(dev, classes, 0.0, minimum=3)  # a number, not a share
-    assert pool.tolist() == [1, 3, 4]
-    pool, _ = candidate_pool(dev, classes, 0.25, minimum=20)  # capped: no failed frame
-    assert pool.tolist() == [0, 1, 2, 3, 4, 7]
-    empty, level = candidate_pool(np.array([]), np.array([], dtype=int), 0.5)
-    assert empty.size == 0 and level == float("inf")
+    assert candidate_pool(np.linspace(0.05, 0.1, 10), many, 0.5).size == 10
+    assert candidate_pool(dev, classes, 0.0, minimum=3).tolist() == [1, 3, 4]  # a number
+    assert candidate_pool(dev, classes, 0.25, minimum=20).tolist() == [0, 1, 2, 3, 4, 7]
+    assert candidate_pool(np.array([]), np.array([], dtype=int), 0.5).size == 0
 
 
 def test_fingerprints_invariant_and_discriminating() -> None:
