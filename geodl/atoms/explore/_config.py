@@ -19,7 +19,13 @@ from typing import Any
 from geodl.atoms.train import TrainConfig, valid_keys
 from geodl.errors import InputError
 
-__all__ = ["ExploreConfig", "ExploreRunConfig", "load_explore_config"]
+__all__ = ["STARTS", "ExploreConfig", "ExploreRunConfig", "load_explore_config"]
+
+#: where exploration trajectories start (``explore.starts``) -> what that means
+STARTS = {
+    "initial": "the initial frames in turn",
+    "labelled": "a random labelled frame",
+}
 
 
 @dataclass
@@ -36,7 +42,13 @@ class ExploreConfig:
         Pressures in GPa of the MD of cells periodic in all directions (Berendsen
         barostat), cycled with the temperatures ([0.0]); ``null``: fixed cells.
     trajectories : int
-        MD runs per iteration, each from a random frame of the current set (8).
+        MD runs per iteration (8).
+    starts : str
+        Where the trajectories start (one of :data:`STARTS`): ``"initial"`` (default) —
+        the initial frames, every one in turn, shuffled anew each round, as DP-GEN
+        explores from the user's configurations, so the explored composition, surfaces
+        and defects stay those the user gave; ``"labelled"`` — a random frame of every
+        label so far (the set drifts toward what the committee found uncertain).
     md_steps : int
         Steps per trajectory (400).
     timestep_fs : float or None
@@ -71,7 +83,8 @@ class ExploreConfig:
         Epochs of a committee member trained from scratch (120) / initialised from its
         predecessor of the previous iteration (40).
     final_epochs : int
-        Epochs of the final model on all labels, initialised from member 0 (300).
+        Epochs of the final model on all labels, initialised from the last committee's
+        best member (300).
     final_share : float
         Share of ``--max-time`` kept for the final model (0.25).
     patience : int
@@ -101,6 +114,7 @@ class ExploreConfig:
     temperatures: list[float] = field(default_factory=lambda: [300.0, 600.0, 900.0, 1200.0])
     pressures: list[float] | None = field(default_factory=lambda: [0.0])
     trajectories: int = 8
+    starts: str = "initial"
     md_steps: int = 400
     timestep_fs: float | None = None
     sample_every: int = 10
@@ -177,6 +191,8 @@ class ExploreConfig:
             raise bad("committee", ">= 2 (a deviation needs two models)")
         if not self.temperatures or any(t <= 0 for t in self.temperatures):
             raise bad("temperatures", "a non-empty list of temperatures > 0 K")
+        if self.starts not in STARTS:
+            raise bad("starts", "one of " + ", ".join(repr(k) for k in STARTS))
         if self.pressures is not None and not self.pressures:
             raise bad("pressures", "a non-empty list of GPa or null")
         for key in ("timestep_fs",):
@@ -225,6 +241,11 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         if value == "auto":
             return "auto"
         return _number(value, where, "'auto' or a number (eV/Å)")
+    if key == "starts":
+        if value not in STARTS:
+            valid = ", ".join(repr(k) for k in STARTS)
+            raise InputError(f"{where}: expected one of {valid}, got {value!r}.")
+        return str(value)
     if key == "timestep_fs":
         return None if value is None else _number(value, where, "a number (fs) or null")
     if key in _INT_KEYS:

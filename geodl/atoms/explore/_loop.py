@@ -40,7 +40,7 @@ from geodl.atoms.data import AtomsDataset, read_structures
 from geodl.atoms.explore._config import ExploreRunConfig
 from geodl.atoms.explore._files import read_frames_file, write_frames, write_json
 from geodl.atoms.explore._label import input_frames, label_structures
-from geodl.atoms.explore._stages import explore_stage, train_committee, train_final
+from geodl.atoms.explore._stages import best_member, explore_stage, train_committee, train_final
 from geodl.atoms.model import DEFAULT_MODEL_TYPE, load_model, save_model
 from geodl.errors import InputError
 
@@ -343,9 +343,10 @@ class _Run:
         frames = self.labelled_frames(len(history))
         train, valid, _ = self.split(frames)
         last = self.iteration_dir(len(history) - 1) if history else self.iteration_dir(0)
-        start = last / "member_0" / "model.pt"
-        start_model = load_model(start) if start.is_file() else None
+        start = best_member(last, self.ex.committee)
+        start_model = load_model(start) if start is not None else None
         model, metrics = train_final(self, self.out / "final", train, valid, start_model)
+        metrics["started_from"] = None if start is None else start.parent.name
         tmp = self.out / "model.pt.tmp"
         save_model(model, tmp)
         os.replace(tmp, self.out / "model.pt")

@@ -33,7 +33,7 @@ from geodl.atoms.explore._select import (
 from geodl.atoms.model import load_model, save_model
 from geodl.atoms.train import TrainConfig, Trainer, evaluate
 
-__all__ = ["explore_stage", "train_committee", "train_final"]
+__all__ = ["best_member", "explore_stage", "train_committee", "train_final"]
 
 
 def _member_config(run: Any, out: Path, epochs: int, seed: int, budget: float) -> TrainConfig:
@@ -163,6 +163,24 @@ def train_committee(
     return Committee(models), metrics
 
 
+def _start_index(n_frames: int, n_init: int, starts: str, k: int, seed: int, rng: Any) -> int:
+    """Index of the start of trajectory number ``k`` of the run (``explore.starts``): the
+    initial frames (the first ``n_init`` of the ``n_frames`` labelled) in a shuffled
+    order, a new one each round, or a random labelled frame.
+
+    Examples
+    --------
+    >>> picks = [_start_index(5, 3, "initial", k, 0, None) for k in range(6)]
+    >>> sorted(picks[:3]), sorted(picks[3:])
+    ([0, 1, 2], [0, 1, 2])
+    """
+    if starts == "labelled":
+        return int(rng.integers(n_frames))
+    n = max(1, min(n_init, n_frames))
+    rounds, position = divmod(k, n)
+    return int(np.random.default_rng([seed, 7919, rounds]).permutation(n)[position])
+
+
 def _trajectories(
     run: Any,
     calc: CommitteeCalculator,
@@ -176,7 +194,8 @@ def _trajectories(
     Trajectory ``t`` of iteration ``it`` (``seed[1]``) takes temperature (and pressure)
     number ``it * trajectories + t`` of the cycle, so an iteration whose time ends after a
     few trajectories does not explore the first temperatures only, iteration after
-    iteration."""
+    iteration; it starts from frame number ``it * trajectories + t`` of the start cycle
+    (``explore.starts``)."""
     ex = run.ex
     first = int(seed[1]) * ex.trajectories
     rng = np.random.default_rng(seed)
@@ -187,8 +206,9 @@ def _trajectories(
     for t in range(ex.trajectories):
         if t > 0 and run.clock.elapsed() > run.deadline:
             break  # the iteration's time is up: explore with what has run
-        start = frames[int(rng.integers(len(frames)))]
         k = first + t
+        i_start = _start_index(len(frames), run.n_init, ex.starts, k, ex.seed, rng)
+        start = frames[i_start]
         temp = ex.temperatures[k % len(ex.temperatures)] * scale
         pressure = None
         if ex.pressures and bool(np.all(start.pbc)):
@@ -209,6 +229,7 @@ def _trajectories(
         )
         for frame, dev in zip(traj.frames, traj.deviations, strict=True):
             frame.info.update(temperature_K=temp, deviation=float(dev), trajectory=t)
+            frame.info["start_frame"] = i_start
             if pressure is not None:
                 frame.info["pressure_GPa"] = pressure
         sampled += traj.frames
@@ -320,11 +341,31 @@ def explore_stage(
     return stats, picked
 
 
+def best_member(d: Path, committee: int) -> Path | None:
+    """``model.pt`` of the member of iteration directory ``d`` with the lowest validation
+    force RMSE (all members share one validation set); ``None`` when none finished.
+
+    Examples
+    --------
+    >>> best_member(Path("no-such-iteration"), 4) is None
+    True
+    """
+    best: tuple[float, Path] | None = None
+    for k in range(committee):
+        done, model = d / f"member_{k}" / "done.json", d / f"member_{k}" / "model.pt"
+        if done.is_file() and model.is_file():
+            rmse = float(json.loads(done.read_text())["valid_forces_rmse"])
+            if best is None or rmse < best[0]:
+                best = (rmse, model)
+    return None if best is None else best[1]
+
+
 def train_final(
     run: Any, out: Path, train: AtomsDataset, valid: AtomsDataset, start: Any
 ) -> tuple[Any, dict[str, Any]]:
-    """The final model on every label: ``explore.final_epochs`` from member 0 of the last
-    committee, within the time left (member 0 as it is when none is left)."""
+    """The final model on every label: ``explore.final_epochs`` from the last committee's
+    best member (lowest validation force RMSE), within the time left (that member as it is
+    when none is left)."""
     left = run.time_left()
     if start is not None and set(train.species) - set(start.type_map):
         start = None

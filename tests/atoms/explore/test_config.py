@@ -46,6 +46,7 @@ def test_defaults_and_routing(tmp_path: Path) -> None:
         ("final_share=1.0", "in \\[0, 1\\)"),
         ("per_iteration=2.5", "expected an integer"),
         ("nosuchkey=1", "Unknown config key 'nosuchkey'"),
+        ("starts=random", "expected one of 'initial', 'labelled'"),
     ],
 )
 def test_errors_name_the_key(pair: str, message: str | None) -> None:

@@ -117,6 +117,17 @@ def test_tiny_run_writes_model_dataset_and_summary(tiny_run: Path) -> None:
     assert [row["md_retries"] for row in rows] == [0, 0]
     assert [row["temperatures"] for row in rows] == [[60.0, 90.0], [60.0, 120.0]]
     assert rows[-1]["labels_used"] == summary["labels_used"]
+    # trajectories start from the initial frames (explore.starts: initial)
+    n_init = len(ase.io.read(tiny_run / "init.extxyz", ":"))
+    starts = [a.info["start_frame"] for a in dataset[n_init:]]
+    assert starts and all(0 <= s < n_init for s in starts)
+    # the final model starts from the last committee's best member
+    last = tiny_run / f"iter_{summary['iterations'] - 1:03d}"
+    rmse = [
+        json.loads((last / f"member_{k}" / "done.json").read_text())["valid_forces_rmse"]
+        for k in range(2)
+    ]
+    assert summary["final"]["started_from"] == f"member_{int(np.argmin(rmse))}"
     model = load_model(tiny_run / "model.pt")  # usable by the ASE calculator and geodl test
     atoms = dataset[0].copy()
     atoms.calc = GeoDLCalculator(model)
