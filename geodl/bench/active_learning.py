@@ -8,8 +8,9 @@ Systems (``--set system=...``):
   Test: 300 held-out frames from MD at 300, 550, 800, 1050 and 1300 K (seed 12). Baseline:
   the same model trained for the same wall time as the whole explore run on 1000 random
   frames from those temperatures (seed 13). Budget: ``max_time`` 1800 s, ``max_labels``
-  300. MD: 120-step trajectories, a frame every 4 steps, ``candidate_rate`` 0.5 (a
-  committee of four runs MD at ~0.1 s per step on two shared cores).
+  300. MD: 120-step trajectories from the initial frames with half the atoms' species
+  shuffled (``swaps`` 0.5: new orderings), a frame every 4 steps, ``candidate_rate`` 0.5
+  (a committee of four runs MD at ~0.05 s per step on one core).
 * ``ethanol-xtb`` — ethanol with GFN2-xTB. Start: 20 frames of MMFF94 MD at 300 K. Test:
   the bundled ``ethanol-xtb`` set (GFN2-xTB MD at 300, 600, 1000 K). Baseline: 500
   frames of GFN2-xTB MD at the same temperatures (seed 13). Budget: 900 s, 200 labels.
@@ -53,6 +54,7 @@ SYSTEMS: dict[str, dict[str, Any]] = {
             "md_steps": 120,
             "sample_every": 4,
             "candidate_rate": 0.5,
+            "swaps": 0.5,
             "per_iteration": 40,
             "epochs": 150,
             "warm_epochs": 20,

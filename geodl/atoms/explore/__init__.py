@@ -13,8 +13,13 @@
 """
 
 from geodl.atoms.explore._committee import Committee, CommitteeCalculator, force_deviation
-from geodl.atoms.explore._config import ExploreConfig, ExploreRunConfig, load_explore_config
-from geodl.atoms.explore._dynamics import Trajectory, default_timestep, explore_md
+from geodl.atoms.explore._config import (
+    STARTS,
+    ExploreConfig,
+    ExploreRunConfig,
+    load_explore_config,
+)
+from geodl.atoms.explore._dynamics import Trajectory, default_timestep, explore_md, swap_species
 from geodl.atoms.explore._label import (
     LabelFailure,
     LabelReport,
@@ -32,6 +37,7 @@ from geodl.atoms.explore._select import (
 )
 
 __all__ = [
+    "STARTS",
     "Committee",
     "CommitteeCalculator",
     "ExploreConfig",
@@ -53,5 +59,6 @@ __all__ = [
     "label_structures",
     "load_explore_config",
     "structure_fingerprints",
+    "swap_species",
     "trust_window",
 ]

@@ -101,6 +101,11 @@ class ExploreConfig:
         their covalent radii (0.5).
     abort_ratio : float
         A trajectory ends when the deviation exceeds ``abort_ratio * trust_hi`` (3.0).
+    swaps : float
+        Share of the atoms of a start with several species whose species are shuffled
+        among themselves before its trajectory (0.0): new chemical orderings at the same
+        composition for alloys, as LAMMPS's ``fix atom/swap`` gives an exploration; keep
+        0 for molecules.
     valid_fraction : float
         Share of the labelled frames held out for validation (0.1; each frame keeps its
         role across iterations).
@@ -136,6 +141,7 @@ class ExploreConfig:
     retries: int = 3
     min_distance_ratio: float = 0.5
     abort_ratio: float = 3.0
+    swaps: float = 0.0
     valid_fraction: float = 0.1
     workers: int = 1
     seed: int = 0
@@ -218,6 +224,7 @@ class ExploreConfig:
             "friction_per_fs": (self.friction_per_fs > 0, "> 0"),
             "min_distance_ratio": (0.0 <= self.min_distance_ratio < 1.0, "in [0, 1)"),
             "abort_ratio": (self.abort_ratio >= 1.0, ">= 1"),
+            "swaps": (0.0 <= self.swaps <= 1.0, "in [0, 1]"),
         }
         for key, (ok, expected) in checks.items():
             if not ok:

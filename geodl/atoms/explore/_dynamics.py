@@ -24,7 +24,7 @@ from ase import Atoms, units
 
 from geodl.atoms.explore._committee import CommitteeCalculator
 
-__all__ = ["Trajectory", "explore_md", "default_timestep"]
+__all__ = ["Trajectory", "default_timestep", "explore_md", "swap_species"]
 
 
 def default_timestep(atoms: Atoms) -> float:
@@ -37,6 +37,33 @@ def default_timestep(atoms: Atoms) -> float:
     (0.5, 2.0)
     """
     return 0.5 if 1 in set(atoms.numbers.tolist()) else 2.0
+
+
+def swap_species(atoms: Atoms, fraction: float, rng: np.random.Generator) -> Atoms:
+    """A copy of ``atoms`` whose species are shuffled among ``round(fraction * N)``
+    randomly chosen atoms: the composition stays, the chemical ordering changes (a
+    structure with one species comes back unchanged).
+
+    Symmetry
+    --------
+    Keeps the composition (the multiset of species), positions, cell and ``info``.
+
+    Examples
+    --------
+    >>> from ase.build import bulk
+    >>> a = bulk("Cu", cubic=True).repeat(2); a.numbers[:16] = 79
+    >>> b = swap_species(a, 0.5, np.random.default_rng(0))
+    >>> sorted(b.numbers) == sorted(a.numbers), (b.numbers != a.numbers).any()
+    (True, np.True_)
+    """
+    out = atoms.copy()
+    out.calc = None
+    m = int(round(fraction * len(out)))
+    if m < 2 or len(set(out.numbers.tolist())) < 2:
+        return out
+    chosen = rng.choice(len(out), size=m, replace=False)
+    out.numbers[chosen] = out.numbers[rng.permutation(chosen)]
+    return out
 
 
 @dataclass

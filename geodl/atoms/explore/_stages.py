@@ -19,7 +19,7 @@ from ase import Atoms
 
 from geodl.atoms.data import AtomsDataset
 from geodl.atoms.explore._committee import Committee, CommitteeCalculator
-from geodl.atoms.explore._dynamics import default_timestep, explore_md
+from geodl.atoms.explore._dynamics import default_timestep, explore_md, swap_species
 from geodl.atoms.explore._files import read_frames_file, write_frames, write_json
 from geodl.atoms.explore._select import (
     CANDIDATE,
@@ -209,6 +209,8 @@ def _trajectories(
         k = first + t
         i_start = _start_index(len(frames), run.n_init, ex.starts, k, ex.seed, rng)
         start = frames[i_start]
+        if ex.swaps > 0:
+            start = swap_species(start, ex.swaps, np.random.default_rng([ex.seed, 104729, k]))
         temp = ex.temperatures[k % len(ex.temperatures)] * scale
         pressure = None
         if ex.pressures and bool(np.all(start.pbc)):

@@ -1,13 +1,20 @@
 """Exploration MD: sampled frames with deviations; blow-ups end the trajectory with a
-reason instead of raising; NPT moves the cell."""
+reason instead of raising; NPT moves the cell; species swaps keep the composition."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 from ase import Atoms
+from ase.build import bulk
 
-from geodl.atoms.explore import Committee, CommitteeCalculator, default_timestep, explore_md
+from geodl.atoms.explore import (
+    Committee,
+    CommitteeCalculator,
+    default_timestep,
+    explore_md,
+    swap_species,
+)
 from geodl.atoms.model import EnergyModel
 from tests.atoms.conftest import cu_au_cell, small_config
 
@@ -82,3 +89,17 @@ def test_npt_changes_the_cell_of_periodic_frames() -> None:
     assert not np.allclose(traj.frames[-1].cell.array, start.cell.array)
     nvt = explore_md(start, calc, temperature_K=300, steps=10, timestep_fs=2.0, sample_every=10)
     np.testing.assert_allclose(nvt.frames[-1].cell.array, start.cell.array)
+
+
+def test_swap_species_keeps_composition_and_changes_ordering() -> None:
+    atoms = bulk("Cu", cubic=True).repeat(2)
+    atoms.numbers[::3] = 79
+    atoms.info["kind"] = "bulk"
+    swapped = swap_species(atoms, 0.5, np.random.default_rng(1))
+    assert sorted(swapped.numbers) == sorted(atoms.numbers)
+    assert (swapped.numbers != atoms.numbers).sum() >= 2
+    np.testing.assert_array_equal(swapped.positions, atoms.positions)
+    assert swapped.info["kind"] == "bulk" and (atoms.numbers[::3] == 79).all()  # a copy
+    same = swap_species(bulk("Cu", cubic=True), 1.0, np.random.default_rng(1))
+    assert (same.numbers == 29).all()
+    assert (swap_species(atoms, 0.0, np.random.default_rng(1)).numbers == atoms.numbers).all()
