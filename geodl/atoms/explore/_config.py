@@ -101,6 +101,12 @@ class ExploreConfig:
         their covalent radii (0.5).
     abort_ratio : float
         A trajectory ends when the deviation exceeds ``abort_ratio * trust_hi`` (3.0).
+    stratify : bool
+        Each trajectory (a start and a temperature) gets its share of the pool and the
+        pick takes turns over them (true), as DP-GEN caps the frames picked per system
+        and condition, so the labels cover every start and temperature instead of the
+        hottest, most uncertain runs; false: one pool, picked by uncertainty and
+        distance alone.
     swaps : float
         Share of the atoms of a start with several species whose species are shuffled
         among themselves before its trajectory (0.0): new chemical orderings at the same
@@ -142,6 +148,7 @@ class ExploreConfig:
     min_distance_ratio: float = 0.5
     abort_ratio: float = 3.0
     swaps: float = 0.0
+    stratify: bool = True
     valid_fraction: float = 0.1
     workers: int = 1
     seed: int = 0
@@ -248,6 +255,10 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         if value == "auto":
             return "auto"
         return _number(value, where, "'auto' or a number (eV/Å)")
+    if key == "stratify":
+        if not isinstance(value, bool):
+            raise InputError(f"{where}: expected true or false, got {value!r}.")
+        return value
     if key == "starts":
         if value not in STARTS:
             valid = ", ".join(repr(k) for k in STARTS)

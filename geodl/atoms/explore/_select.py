@@ -203,10 +203,15 @@ def structure_fingerprints(
 
 
 def farthest_point_sampling(
-    points: np.ndarray, k: int, reference: np.ndarray | None = None
+    points: np.ndarray,
+    k: int,
+    reference: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
 ) -> list[int]:
     r"""Greedy max-min pick of ``k`` rows of ``points``: each pick maximises the distance
-    to the nearest row already picked or in ``reference`` (the labelled frames).
+    to the nearest row already picked or in ``reference`` (the labelled frames). With
+    ``groups`` (a label per row) the picks take turns over the groups, each turn the
+    farthest row of that group (a group with nothing left is skipped).
 
     .. math::
 
@@ -224,6 +229,9 @@ def farthest_point_sampling(
     >>> pts = np.array([[0.0], [0.1], [1.0], [2.0]])
     >>> farthest_point_sampling(pts, 2, reference=np.array([[0.0]]))
     [3, 2]
+    >>> ref, groups = np.array([[0.0]]), np.array([0, 0, 1, 1])
+    >>> farthest_point_sampling(pts, 2, reference=ref, groups=groups)
+    [1, 3]
     """
     x = torch.as_tensor(np.asarray(points, dtype=float))
     if x.shape[0] == 0 or k <= 0:
@@ -233,10 +241,19 @@ def farthest_point_sampling(
         nearest = torch.cdist(x, y).min(dim=1).values
     else:
         nearest = (x - x.mean(0)).norm(dim=1) + 1e-12  # start far from the centre
+    labels = np.zeros(x.shape[0], dtype=int) if groups is None else np.asarray(groups)
+    gid = torch.as_tensor(np.unique(labels, return_inverse=True)[1].reshape(-1))
+    n_groups = int(gid.max()) + 1
+    free = torch.ones(x.shape[0], dtype=torch.bool)
     picked: list[int] = []
-    for _ in range(min(k, x.shape[0])):
-        j = int(torch.argmax(nearest))
+    turn = 0
+    while len(picked) < min(k, x.shape[0]):
+        mask = free & (gid == turn % n_groups)
+        turn += 1
+        if not bool(mask.any()):
+            continue
+        j = int(torch.argmax(torch.where(mask, nearest, torch.full_like(nearest, -1.0))))
         picked.append(j)
+        free[j] = False
         nearest = torch.minimum(nearest, (x - x[j]).norm(dim=1))
-        nearest[j] = -1.0
     return picked

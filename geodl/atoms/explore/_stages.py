@@ -253,14 +253,28 @@ def _deviation_stats(dev: np.ndarray) -> dict[str, float]:
     }
 
 
-def _pool(dev: np.ndarray, classes: np.ndarray, rate: float, budget: int) -> tuple[Any, bool]:
+def _pool(
+    dev: np.ndarray, classes: np.ndarray, rate: float, budget: int, groups: np.ndarray | None
+) -> tuple[Any, bool]:
     """The frames the pick chooses from, and whether they are the failed-frame fallback.
 
     At least twice the frames the iteration may label, so the pick has a choice and an
     iteration whose window is empty still labels its share (DP-GEN2's ``numb_candi_f``);
-    when nothing is in the window even at low temperature, the least uncertain half of
-    the failed frames."""
-    pool = candidate_pool(dev, classes, rate, minimum=2 * budget)
+    with ``groups`` (``explore.stratify``: the trajectory of each frame) every group's
+    own pool has its share of that, so cold trajectories are not crowded out by hot
+    ones; when nothing is in the window even at low temperature, the least uncertain
+    half of the failed frames."""
+    if groups is None:
+        pool = candidate_pool(dev, classes, rate, minimum=2 * budget)
+    else:
+        parts = [np.flatnonzero(groups == g) for g in np.unique(groups)]
+        share = int(math.ceil(2 * budget / max(len(parts), 1)))
+        pool = np.sort(
+            np.concatenate(
+                [p[candidate_pool(dev[p], classes[p], rate, minimum=share)] for p in parts]
+                or [np.zeros(0, dtype=int)]
+            )
+        )
     if pool.size == 0 and budget > 0 and bool((classes == FAILED).any()):
         failed = np.flatnonzero(classes == FAILED)
         failed = failed[np.isfinite(dev[failed])]
@@ -311,13 +325,19 @@ def explore_stage(
             f"  iteration {it}: no candidate, {n_fail}/{n_total} frames failed; restarting the "
             "MD at half the temperatures and time step"
         )
-    pool, fallback = _pool(dev, classes, ex.candidate_rate, budget)
+    groups = np.array([a.info["trajectory"] for a in sampled]) if ex.stratify else None
+    pool, fallback = _pool(dev, classes, ex.candidate_rate, budget, groups)
     picked: list[Atoms] = []
     if pool.size and budget > 0:
         fp = structure_fingerprints(
             [sampled[i] for i in pool] + frames, committee.type_map, committee.r_cut
         )
-        order = farthest_point_sampling(fp[: pool.size], budget, reference=fp[pool.size :])
+        order = farthest_point_sampling(
+            fp[: pool.size],
+            budget,
+            reference=fp[pool.size :],
+            groups=None if groups is None else groups[pool],
+        )
         picked = [sampled[int(pool[j])] for j in order]
     counts = {k: blowups.count(k) for k in sorted(set(blowups))}
     stats = {

@@ -47,6 +47,7 @@ def test_defaults_and_routing(tmp_path: Path) -> None:
         ("per_iteration=2.5", "expected an integer"),
         ("nosuchkey=1", "Unknown config key 'nosuchkey'"),
         ("starts=random", "expected one of 'initial', 'labelled'"),
+        ("stratify=maybe", "explore.stratify: expected true or false"),
         ("swaps=1.5", "explore.swaps must be in \\[0, 1\\]"),
     ],
 )

@@ -75,3 +75,17 @@ def test_farthest_point_sampling_spreads_and_avoids_the_labelled() -> None:
     assert all(20 <= p < 40 for p in picks[:1])  # the unlabelled region first
     assert farthest_point_sampling(points, 0) == []
     assert sorted(farthest_point_sampling(points[:3], 10)) == [0, 1, 2]
+
+
+def test_farthest_point_sampling_takes_turns_over_groups() -> None:
+    rng = np.random.default_rng(0)
+    hot = rng.normal(5.0, 2.0, size=(30, 2))  # spread out: plain FPS would pick only these
+    cold = rng.normal(0.0, 0.1, size=(10, 2))
+    points = np.concatenate([hot, cold])
+    groups = np.array([1] * 30 + [0] * 10)
+    plain = farthest_point_sampling(points, 6, reference=np.zeros((1, 2)))
+    assert all(j < 30 for j in plain)
+    fair = farthest_point_sampling(points, 6, reference=np.zeros((1, 2)), groups=groups)
+    assert sorted(groups[fair].tolist()) == [0, 0, 0, 1, 1, 1] and len(set(fair)) == 6
+    few = farthest_point_sampling(points[28:32], 4, groups=groups[28:32])  # 2 and 2
+    assert sorted(few) == [0, 1, 2, 3]
