@@ -206,6 +206,8 @@ class ExploreConfig:
             raise bad("temperatures", "a non-empty list of temperatures > 0 K")
         if self.starts not in STARTS:
             raise bad("starts", "one of " + ", ".join(repr(k) for k in STARTS))
+        if not isinstance(self.stratify, bool):
+            raise bad("stratify", "true or false")
         if self.pressures is not None and not self.pressures:
             raise bad("pressures", "a non-empty list of GPa or null")
         for key in ("timestep_fs",):
@@ -255,15 +257,8 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         if value == "auto":
             return "auto"
         return _number(value, where, "'auto' or a number (eV/Å)")
-    if key == "stratify":
-        if not isinstance(value, bool):
-            raise InputError(f"{where}: expected true or false, got {value!r}.")
-        return value
-    if key == "starts":
-        if value not in STARTS:
-            valid = ", ".join(repr(k) for k in STARTS)
-            raise InputError(f"{where}: expected one of {valid}, got {value!r}.")
-        return str(value)
+    if key in ("starts", "stratify"):
+        return value  # checked by ExploreConfig.validate
     if key == "timestep_fs":
         return None if value is None else _number(value, where, "a number (fs) or null")
     if key in _INT_KEYS:

@@ -56,8 +56,7 @@ def swap_species(atoms: Atoms, fraction: float, rng: np.random.Generator) -> Ato
     >>> sorted(b.numbers) == sorted(a.numbers), (b.numbers != a.numbers).any()
     (True, np.True_)
     """
-    out = atoms.copy()
-    out.calc = None
+    out = atoms.copy()  # (ASE's copy leaves the calculator behind)
     m = int(round(fraction * len(out)))
     if m < 2 or len(set(out.numbers.tolist())) < 2:
         return out

@@ -178,6 +178,7 @@ def _start_index(n_frames: int, n_init: int, starts: str, k: int, seed: int, rng
         return int(rng.integers(n_frames))
     n = max(1, min(n_init, n_frames))
     rounds, position = divmod(k, n)
+    # 7919 tags this stream of the seed (the swaps use 104729): no draw is shared
     return int(np.random.default_rng([seed, 7919, rounds]).permutation(n)[position])
 
 
@@ -230,8 +231,9 @@ def _trajectories(
             min_distance_ratio=ex.min_distance_ratio,
         )
         for frame, dev in zip(traj.frames, traj.deviations, strict=True):
-            frame.info.update(temperature_K=temp, deviation=float(dev), trajectory=t)
-            frame.info["start_frame"] = i_start
+            frame.info.update(
+                temperature_K=temp, deviation=float(dev), trajectory=t, start_frame=i_start
+            )
             if pressure is not None:
                 frame.info["pressure_GPa"] = pressure
         sampled += traj.frames

@@ -46,8 +46,8 @@ def test_defaults_and_routing(tmp_path: Path) -> None:
         ("final_share=1.0", "in \\[0, 1\\)"),
         ("per_iteration=2.5", "expected an integer"),
         ("nosuchkey=1", "Unknown config key 'nosuchkey'"),
-        ("starts=random", "expected one of 'initial', 'labelled'"),
-        ("stratify=maybe", "explore.stratify: expected true or false"),
+        ("starts=random", "explore.starts must be one of 'initial', 'labelled'"),
+        ("stratify=maybe", "explore.stratify must be true or false"),
         ("swaps=1.5", "explore.swaps must be in \\[0, 1\\]"),
     ],
 )
